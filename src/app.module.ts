@@ -1,0 +1,41 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AuthModule } from './auth/auth.module';
+import { AppCacheModule } from './cache/app-cache.module';
+import { LoggingModule } from './common/logging/logging.module';
+import { AppConfigModule } from './config/config.module';
+import type { AppConfig } from './config/configuration';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { SandboxModule } from './sandbox/sandbox.module';
+import type { WechatSimulator } from './sandbox/wechat-simulator';
+import { UsersModule } from './users/users.module';
+import { WechatModule } from './wechat/wechat.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  logger: Logger;
+  /** Present in sandbox mode only. */
+  simulator?: WechatSimulator;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, databaseUrl, logger, simulator }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggingModule.forRoot(logger),
+        AppCacheModule,
+        DatabaseModule.forRoot(databaseUrl),
+        AuthModule,
+        UsersModule,
+        WechatModule,
+        HealthModule,
+        ...(simulator ? [SandboxModule.forRoot(simulator)] : []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { InjectJwtSettings } from '../config/config.module';
+import type { JwtSettings } from '../config/configuration';
+import type { TokenClaims } from './authenticated-user';
+
+export interface IssuedToken {
+  token: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+/** Issues the service's own bearer tokens (HS256 JWT). WeChat's session_key never goes into one. */
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly jwt: JwtService,
+    @InjectJwtSettings() private readonly settings: JwtSettings,
+  ) {}
+
+  issue(userId: number, tokenVersion: number): IssuedToken {
+    const claims: TokenClaims = { sub: String(userId), ver: tokenVersion };
+    const token = this.jwt.sign(claims, { expiresIn: this.settings.expiresInSeconds });
+    return { token, tokenType: 'Bearer', expiresIn: this.settings.expiresInSeconds };
+  }
+}

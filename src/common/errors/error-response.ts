@@ -1,0 +1,71 @@
+import { HttpException } from '@nestjs/common';
+import { AppError, ERROR_STATUS, type ErrorCode } from './app-error';
+
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+}
+
+const body = (code: ErrorCode, message: string): ErrorBody => ({ statusCode: ERROR_STATUS[code], code, message });
+
+/** Fastify's own failures before a route runs (body parsing, limits), by their error code. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHORIZED',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Errors of the pg driver / pool that mean "the database cannot be reached right now". */
+const DB_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: any = err, depth = 0; e && depth < 4; e = e.driverError ?? e.cause, depth++) {
+    if (DB_UNAVAILABLE.has(e.code)) return true;
+    const msg = String(e.message ?? '');
+    if (/Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(msg)) return true;
+  }
+  return false;
+}
+
+/**
+ * Maps any failure to the contract's `{ statusCode, code, message }`.
+ * `internal` is true for failures the client did not cause (they get a generic message and are logged).
+ */
+export function toErrorBody(err: unknown): { body: ErrorBody; internal: boolean } {
+  if (err instanceof AppError) return { body: body(err.code, err.message), internal: err.status >= 500 };
+
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const code = HTTP_STATUS_CODES[status];
+    if (code === 'NOT_FOUND') return { body: body(code, 'Route not found'), internal: false };
+    if (code) return { body: body(code, err.message), internal: false };
+    return { body: body(status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_FAILED', err.message), internal: status >= 500 };
+  }
+
+  const e = err as { code?: string; statusCode?: number; message?: string; name?: string } | undefined;
+  const fastifyCode = e?.code ? FASTIFY_CODES[e.code] : undefined;
+  if (fastifyCode === 'VALIDATION_FAILED') return { body: body(fastifyCode, `Malformed request body: ${e!.message}`), internal: false };
+  if (fastifyCode) return { body: body(fastifyCode, e!.message ?? fastifyCode), internal: false };
+  // JSON syntax errors and prototype poisoning from Fastify's JSON parser carry statusCode 400.
+  if (e && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    const code = HTTP_STATUS_CODES[e.statusCode] ?? 'VALIDATION_FAILED';
+    const message = e.name === 'SyntaxError' ? 'Malformed JSON body' : (e.message ?? 'Bad request');
+    return { body: body(code, code === 'VALIDATION_FAILED' ? message : (e.message ?? code)), internal: false };
+  }
+  if (isDatabaseUnavailable(err)) return { body: body('SERVICE_UNAVAILABLE', 'The database is unavailable, try again later'), internal: true };
+  return { body: body('INTERNAL_ERROR', 'Internal server error'), internal: true };
+}

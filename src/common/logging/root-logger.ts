@@ -1,0 +1,46 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * Everything that must never reach a log line, wherever it appears: tokens, WeChat credentials,
+ * session keys and encrypted user data (CONTRACT §3, issue "Logs"). Upstream calls are logged
+ * by path only, so query strings carrying `secret`, `js_code` or `access_token` never get here.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.authorization',
+  '*.token',
+  '*.access_token',
+  '*.accessToken',
+  '*.secret',
+  '*.appSecret',
+  '*.session_key',
+  '*.sessionKey',
+  '*.encryptedData',
+  '*.js_code',
+  '*.jsCode',
+  '*.password',
+];
+
+export interface RootLoggerOptions {
+  level: string;
+  pretty: boolean;
+  /** Where lines go instead of stdout (tests capture the log this way). */
+  destination?: DestinationStream;
+}
+
+export function createRootLogger({ level, pretty, destination }: RootLoggerOptions): Logger {
+  const options = {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (destination) return pino(options, destination);
+  if (pretty) {
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
+    });
+  }
+  return pino(options);
+}

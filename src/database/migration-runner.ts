@@ -1,0 +1,30 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+/** Any constant: instances starting together take turns on it. */
+const MIGRATION_LOCK = 4_242_001;
+
+/**
+ * Runs pending migrations at start. A PostgreSQL advisory lock serialises instances that start at
+ * the same time, so each migration runs exactly once.
+ */
+@Injectable()
+export class MigrationRunner implements OnModuleInit {
+  private readonly logger = new Logger('Migrations');
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async onModuleInit(): Promise<void> {
+    const lock = this.db.createQueryRunner();
+    await lock.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const applied = await this.db.runMigrations({ transaction: 'each' });
+      for (const m of applied) this.logger.log(`applied migration ${m.name}`);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      await lock.release();
+    }
+  }
+}

@@ -1,0 +1,4 @@
+import { CreateWechatUser1764000000000 } from './1764000000000-create-wechat-user';
+
+/** Every migration, in order. Listed explicitly so the compiled app never depends on file globs. */
+export const MIGRATIONS = [CreateWechatUser1764000000000];

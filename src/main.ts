@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { createApp, type RunningApp } from './bootstrap';
+import { ConfigError } from './config/configuration';
+
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+async function main(): Promise<void> {
+  // A local .env is a convenience for development; real environments set variables directly.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+
+  let running: RunningApp;
+  try {
+    running = await createApp();
+    await running.app.listen({ port: running.config.app.port, host: running.config.app.host });
+  } catch (err) {
+    if (err instanceof ConfigError) console.error(err.message);
+    else console.error('Failed to start:', err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+
+  const { app, config, logger } = running;
+  const url = await app.getUrl();
+  logger.info(`Listening on ${url.replace('[::1]', 'localhost')} (docs at /docs, ${config.wechat.sandbox ? 'SANDBOX WeChat' : 'WeChat at ' + config.wechat.apiBaseUrl})`);
+  if (config.jwt.generated) logger.warn('JWT_SECRET is not set: using a development secret kept in the data folder. Never do this in production.');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received: finishing in-flight requests, then stopping`);
+    const timer = setTimeout(() => {
+      logger.error('shutdown took too long, exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err: { message: (err as Error).message } }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

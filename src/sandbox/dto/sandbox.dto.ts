@@ -1,0 +1,73 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+
+export class SandboxLoginRequest {
+  @ApiPropertyOptional({ description: 'Log in as this openid again; omit for a brand-new user', example: 'oSandbox0000000000000000001' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  openId?: string;
+
+  @ApiPropertyOptional({ description: 'UnionID to put in the encrypted data', example: 'uSandbox0000000000000000001' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  unionId?: string;
+
+  @ApiPropertyOptional({ example: 'Sandbox Tester' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  nickName?: string;
+
+  @ApiPropertyOptional({ example: 'https://example.com/avatar.png' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  avatarUrl?: string;
+
+  @ApiPropertyOptional({ enum: [0, 1, 2], example: 1 })
+  @IsOptional()
+  @IsIn([0, 1, 2])
+  gender?: 0 | 1 | 2;
+
+  @ApiPropertyOptional({ example: 'China' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  country?: string;
+
+  @ApiPropertyOptional({ example: 'Guangdong' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  province?: string;
+
+  @ApiPropertyOptional({ example: 'Shenzhen' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  city?: string;
+}
+
+/** Exactly the body `POST /wechat/login` takes: paste it there. */
+export class SandboxLoginResponse {
+  @ApiProperty({ example: 'sbx_3f1c2a9e8b7d4c6a' }) code: string;
+  @ApiProperty({ example: '{"nickName":"Sandbox Tester","gender":1,"language":"zh_CN","city":"Shenzhen","province":"Guangdong","country":"China","avatarUrl":""}' })
+  rawData: string;
+  @ApiProperty({ example: '1d0c3e7c1b5a4d2f8e9a0b1c2d3e4f5a6b7c8d9e' }) signature: string;
+  @ApiProperty({ example: 'q1w2e3r4t5y6u7i8o9p0...' }) encryptedData: string;
+  @ApiProperty({ example: 'r7BXXKkLb8qrSNn05n0qiA==' }) iv: string;
+}
+
+export class SandboxPhoneCodeRequest {
+  @ApiPropertyOptional({ description: 'The number the code will reveal; default 13800138000', example: '13800138000' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\+?[0-9][0-9 -]{4,20}$/, { message: 'phoneNumber must be a phone number' })
+  phoneNumber?: string;
+}
+
+export class SandboxPhoneCodeResponse {
+  @ApiProperty({ description: 'For `POST /wechat/phone` `{ code }`', example: 'sbx_phone_7a8b9c' }) code: string;
+}

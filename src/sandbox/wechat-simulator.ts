@@ -1,0 +1,598 @@
+/**
+ * An in-memory fake of the WeChat server API (jscode2session, access tokens,
+ * phone numbers, checksession) speaking WeChat's wire format. Pure logic: the
+ * HTTP layer lives in wechat-simulator.server.ts, so the same instance can be
+ * served on loopback for tests or driven in-process by the sandbox mode.
+ */
+import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type Fault =
+  | { errcode: number; errmsg?: string }
+  | { kind: 'html' }
+  | { kind: 'http500' }
+  | { kind: 'hang' }
+  | { kind: 'delay'; ms: number };
+
+export interface SimRequest {
+  method: string;
+  /** Path without the query string, e.g. `/sns/jscode2session`. */
+  path: string;
+  query: Record<string, string>;
+  /** Parsed JSON body, the raw text when it is not JSON, or undefined when empty. */
+  body: unknown;
+}
+
+export interface RecordedRequest extends SimRequest {
+  /** `now()` when the request arrived. */
+  at: number;
+}
+
+export interface SimResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+  /** Set by a 'hang' fault: the HTTP layer must never answer (see {@link HANG}). */
+  hang?: true;
+}
+
+/** Marker answer of a 'hang' fault: send nothing, keep the connection open. */
+export const HANG: Readonly<SimResponse> = Object.freeze({ status: 0, body: '', hang: true as const });
+
+export function isHang(res: SimResponse): boolean {
+  return res.hang === true;
+}
+
+export interface WechatSimulatorOptions {
+  appId: string;
+  secret: string;
+  /** Clock in ms since epoch; injectable so tests can expire codes and tokens. */
+  now?: () => number;
+  /** Lifetime of issued access tokens. Default 7200 (as WeChat). */
+  accessTokenTtlSeconds?: number;
+  /** Lifetime of login and phone codes. Default 5 minutes (as WeChat). */
+  codeTtlMs?: number;
+  /** Delay answers of the token routes, to make stampedes observable. Default 0. */
+  tokenDelayMs?: number;
+  /** Keep at most this many entries in `requests` (oldest dropped). Default 10 000. */
+  maxRecordedRequests?: number;
+}
+
+export interface LoginCodeInput {
+  openId?: string;
+  unionId?: string;
+  nickName?: string;
+  avatarUrl?: string;
+  gender?: 0 | 1 | 2;
+  country?: string;
+  province?: string;
+  city?: string;
+}
+
+/** What a mini program holds after wx.login + wx.getUserInfo. */
+export interface IssuedLoginCode {
+  code: string;
+  openId: string;
+  rawData: string;
+  signature: string;
+  encryptedData: string;
+  iv: string;
+}
+
+export interface PhoneInfo {
+  phoneNumber: string;
+  purePhoneNumber: string;
+  countryCode: string;
+}
+
+export interface EncryptedPayload {
+  encryptedData: string;
+  iv: string;
+}
+
+export const JSCODE2SESSION_PATH = '/sns/jscode2session';
+export const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
+export const TOKEN_PATH = '/cgi-bin/token';
+export const PHONE_NUMBER_PATH = '/wxa/business/getuserphonenumber';
+export const CHECK_SESSION_PATH = '/wxa/checksession';
+
+const DEFAULT_PHONE = '13800138000';
+const DEFAULT_COUNTRY_CODE = '86';
+
+// WeChat answers JSON with these content types; jscode2session really says text/plain,
+// which clients must tolerate.
+const JSON_TYPE = 'application/json; encoding=utf-8';
+const SNS_TYPE = 'text/plain';
+
+const ERRMSG: Record<number, string> = {
+  [-1]: 'system error',
+  40001: 'invalid credential, access_token is invalid or not latest',
+  40002: 'invalid grant_type',
+  40013: 'invalid appid',
+  40014: 'invalid access_token',
+  40029: 'invalid code',
+  40097: 'invalid args',
+  40125: 'invalid appsecret',
+  40163: 'code been used',
+  40226: 'high risk user',
+  41001: 'access_token missing',
+  41002: 'appid missing',
+  41004: 'appsecret missing',
+  41008: 'missing code',
+  42001: 'access_token expired',
+  43001: 'require GET method',
+  43002: 'require POST method',
+  45011: 'api minute-quota reach limit  mustslower  retry next minute',
+  47001: 'data format error',
+  87009: 'invalid signature',
+};
+
+interface LoginCodeEntry {
+  openId: string;
+  unionId?: string;
+  sessionKey: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+interface PhoneCodeEntry {
+  phone: PhoneInfo;
+  expiresAt: number;
+  used: boolean;
+}
+
+interface AccessTokenEntry {
+  expiresAt: number;
+  revoked: boolean;
+}
+
+interface QueuedFault {
+  fault: Fault;
+  remaining: number;
+}
+
+type Route = { method: 'GET' | 'POST'; tokenRoute?: boolean; run: (req: SimRequest) => SimResponse };
+
+/** Lowercase hex HMAC-SHA256; checksession's signature is this of '' keyed by the session_key text. */
+export function hmacSha256Hex(key: string, message: string): string {
+  return createHmac('sha256', Buffer.from(key, 'utf8')).update(message, 'utf8').digest('hex');
+}
+
+/** Lowercase hex SHA-1; the rawData signature is sha1(rawData + session_key). */
+export function sha1Hex(text: string): string {
+  return createHash('sha1').update(text, 'utf8').digest('hex');
+}
+
+/** AES-128-CBC, PKCS#7, key = base64-decoded session_key: WeChat's encryptedData scheme. */
+export function encryptWithSessionKey(sessionKey: string, plaintext: string): EncryptedPayload {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
+  const encrypted = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return { encryptedData: encrypted.toString('base64'), iv: iv.toString('base64') };
+}
+
+/** Parses '+1 5551234567', '+86-13800138000', '+8613800138000' or a bare national number. */
+export function parsePhoneNumber(input?: string): PhoneInfo {
+  const given = input?.trim();
+  if (!given) {
+    return { phoneNumber: DEFAULT_PHONE, purePhoneNumber: DEFAULT_PHONE, countryCode: DEFAULT_COUNTRY_CODE };
+  }
+  const separated = /^\+(\d{1,4})[\s-]+(.+)$/.exec(given);
+  if (separated) return phoneInfo(separated[1], digitsOf(separated[2]), given);
+  if (given.startsWith('+')) {
+    const digits = digitsOf(given);
+    const cc = guessCountryCode(digits);
+    return phoneInfo(cc, digits.slice(cc.length), given);
+  }
+  return { phoneNumber: given, purePhoneNumber: digitsOf(given), countryCode: DEFAULT_COUNTRY_CODE };
+}
+
+function phoneInfo(countryCode: string, purePhoneNumber: string, given: string): PhoneInfo {
+  // WeChat gives Chinese numbers without the area code, foreign ones with it.
+  const phoneNumber = countryCode === DEFAULT_COUNTRY_CODE ? purePhoneNumber : given;
+  return { phoneNumber, purePhoneNumber, countryCode };
+}
+
+function guessCountryCode(digits: string): string {
+  if (digits.startsWith('86')) return '86';
+  if (digits.startsWith('1') || digits.startsWith('7')) return digits[0];
+  return digits.slice(0, 2);
+}
+
+function digitsOf(text: string): string {
+  return text.replace(/\D/g, '');
+}
+
+/** Random [A-Za-z0-9] string, the shape of wx.login codes. */
+function randomAlnum(length: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const byte of bytes) out += alphabet[byte % alphabet.length];
+  return out;
+}
+
+/** 'o' + 27 base64url chars, like real openids. */
+function newOpenId(): string {
+  return 'o' + randomBytes(21).toString('base64url').slice(0, 27);
+}
+
+/** WeChat's session_key: 16 random bytes, base64 (24 chars). */
+function newSessionKey(): string {
+  return randomBytes(16).toString('base64');
+}
+
+/** WeChat appends a request id to every error message; clients must not match errmsg exactly. */
+function rid(): string {
+  return [4, 4, 4].map((n) => randomBytes(n).toString('hex')).join('-');
+}
+
+function json(body: object, contentType = JSON_TYPE, status = 200): SimResponse {
+  return { status, headers: { 'content-type': contentType }, body: JSON.stringify(body) };
+}
+
+function wxError(errcode: number, contentType = JSON_TYPE, errmsg?: string): SimResponse {
+  const message = errmsg ?? `${ERRMSG[errcode] ?? 'simulated error'}, rid: ${rid()}`;
+  return json({ errcode, errmsg: message }, contentType);
+}
+
+function stringField(body: unknown, key: string): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const value = (body as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function isPlainObject(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && !Array.isArray(body);
+}
+
+export class WechatSimulator {
+  readonly appId: string;
+  readonly secret: string;
+  /** Every request received, oldest first (capped, see maxRecordedRequests). */
+  readonly requests: RecordedRequest[] = [];
+  /** Delay of the token routes (stable_token, token), settable at any time. */
+  tokenDelayMs: number;
+  /** Access tokens issued so far (any route). */
+  accessTokensIssued = 0;
+  /** stable_token calls with force_refresh: true that were answered. */
+  forcedRefreshes = 0;
+
+  private readonly now: () => number;
+  private readonly accessTokenTtlSeconds: number;
+  private readonly codeTtlMs: number;
+  private readonly maxRecordedRequests: number;
+  private readonly requestCounts = new Map<string, number>();
+  private readonly faults = new Map<string, QueuedFault[]>();
+  private readonly loginCodes = new Map<string, LoginCodeEntry>();
+  private readonly phoneCodes = new Map<string, PhoneCodeEntry>();
+  private readonly sessionKeys = new Map<string, string>();
+  private readonly accessTokens = new Map<string, AccessTokenEntry>();
+  private stableToken: string | undefined;
+  private issuedSinceSweep = 0;
+
+  private readonly routes: Record<string, Route> = {
+    [JSCODE2SESSION_PATH]: { method: 'GET', run: (req) => this.jscode2session(req) },
+    [STABLE_TOKEN_PATH]: { method: 'POST', tokenRoute: true, run: (req) => this.stableTokenRoute(req) },
+    [TOKEN_PATH]: { method: 'GET', tokenRoute: true, run: (req) => this.tokenRoute(req) },
+    [PHONE_NUMBER_PATH]: { method: 'POST', run: (req) => this.phoneNumberRoute(req) },
+    [CHECK_SESSION_PATH]: { method: 'GET', run: (req) => this.checkSessionRoute(req) },
+  };
+
+  constructor(opts: WechatSimulatorOptions) {
+    this.appId = opts.appId;
+    this.secret = opts.secret;
+    this.now = opts.now ?? Date.now;
+    this.accessTokenTtlSeconds = opts.accessTokenTtlSeconds ?? 7200;
+    this.codeTtlMs = opts.codeTtlMs ?? 5 * 60_000;
+    this.tokenDelayMs = opts.tokenDelayMs ?? 0;
+    this.maxRecordedRequests = opts.maxRecordedRequests ?? 10_000;
+  }
+
+  // ---------------------------------------------------------------- mini program side
+
+  /** wx.login + wx.getUserInfo: a fresh code bound to a fresh session_key for the openid. */
+  issueLoginCode(input: LoginCodeInput = {}): IssuedLoginCode {
+    const openId = input.openId ?? newOpenId();
+    const sessionKey = newSessionKey();
+    const code = randomAlnum(32);
+    this.sweepExpiredCodes();
+    this.loginCodes.set(code, {
+      openId,
+      unionId: input.unionId,
+      sessionKey,
+      expiresAt: this.now() + this.codeTtlMs,
+      used: false,
+    });
+
+    const profile = {
+      nickName: input.nickName ?? 'WeChat User',
+      gender: input.gender ?? 0,
+      language: 'zh_CN',
+      city: input.city ?? '',
+      province: input.province ?? '',
+      country: input.country ?? '',
+      avatarUrl: input.avatarUrl ?? '',
+    };
+    const rawData = JSON.stringify(profile);
+    const signature = sha1Hex(rawData + sessionKey);
+    const userInfo = { openId, ...(input.unionId ? { unionId: input.unionId } : {}), ...profile };
+    const { encryptedData, iv } = this.encryptWith(sessionKey, userInfo);
+    return { code, openId, rawData, signature, encryptedData, iv };
+  }
+
+  /** The getPhoneNumber button's code for the current API. */
+  issuePhoneCode(input: { phoneNumber?: string } = {}): { code: string } {
+    const code = randomBytes(32).toString('hex');
+    this.sweepExpiredCodes();
+    this.phoneCodes.set(code, {
+      phone: parsePhoneNumber(input.phoneNumber),
+      expiresAt: this.now() + this.codeTtlMs,
+      used: false,
+    });
+    return { code };
+  }
+
+  /** Encrypts payload + watermark with the openid's current session_key (throws if none). */
+  encryptForSession(openId: string, payload: object): EncryptedPayload {
+    const sessionKey = this.sessionKeys.get(openId);
+    if (!sessionKey) throw new Error(`no session_key for openid ${openId}: exchange a login code first`);
+    return this.encryptWith(sessionKey, payload);
+  }
+
+  /** Legacy getPhoneNumber encryptedData for the openid's current session. */
+  encryptPhoneForSession(openId: string, phoneNumber?: string): EncryptedPayload {
+    return this.encryptForSession(openId, parsePhoneNumber(phoneNumber));
+  }
+
+  currentSessionKey(openId: string): string | undefined {
+    return this.sessionKeys.get(openId);
+  }
+
+  // ---------------------------------------------------------------- test controls
+
+  /** Requests received for a path since the last reset() (not capped). */
+  countRequests(path: string): number {
+    return this.requestCounts.get(path) ?? 0;
+  }
+
+  /**
+   * The next `times` requests to `path` get `fault` instead of a normal answer
+   * (faults queued for one path apply in order). A faulted request changes no
+   * state: a login or phone code stays usable. 'delay' waits, then answers normally.
+   */
+  fail(path: string, fault: Fault, times = Infinity): void {
+    if (!(times >= 1)) throw new Error('times must be >= 1');
+    const queue = this.faults.get(path) ?? [];
+    queue.push({ fault, remaining: times });
+    this.faults.set(path, queue);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Clears recorded requests, counters and faults. Codes, sessions and tokens stay. */
+  reset(): void {
+    this.requests.length = 0;
+    this.requestCounts.clear();
+    this.accessTokensIssued = 0;
+    this.forcedRefreshes = 0;
+    this.clearFaults();
+  }
+
+  /** Every access token issued so far becomes invalid (next use → 40001). */
+  revokeAccessTokens(): void {
+    for (const entry of this.accessTokens.values()) entry.revoked = true;
+    this.stableToken = undefined;
+  }
+
+  /** Every access token issued so far expires now (next use → 42001). */
+  expireAccessTokens(): void {
+    const now = this.now();
+    for (const entry of this.accessTokens.values()) entry.expiresAt = Math.min(entry.expiresAt, now);
+  }
+
+  /** WeChat forgets the openid's session_key (checksession → 87009). */
+  expireSession(openId: string): void {
+    this.sessionKeys.delete(openId);
+  }
+
+  // ---------------------------------------------------------------- wire
+
+  /**
+   * Answers one request as WeChat would. A 'hang' fault resolves to {@link HANG}
+   * (`hang: true`): the caller must not answer at all.
+   */
+  async handle(req: SimRequest): Promise<SimResponse> {
+    const request: SimRequest = { method: req.method.toUpperCase(), path: req.path, query: req.query ?? {}, body: req.body };
+    this.record(request);
+
+    const fault = this.takeFault(request.path);
+    if (fault) {
+      const faulted = await this.applyFault(fault);
+      if (faulted) return faulted;
+    }
+
+    const route = this.routes[request.path];
+    if (!route) return json({ errcode: -1, errmsg: 'not found' }, JSON_TYPE, 404);
+    if (route.method !== request.method) return wxError(route.method === 'GET' ? 43001 : 43002);
+    if (route.tokenRoute && this.tokenDelayMs > 0) await sleep(this.tokenDelayMs);
+    return route.run(request);
+  }
+
+  private record(req: SimRequest): void {
+    this.requests.push({ ...req, at: this.now() });
+    this.requestCounts.set(req.path, this.countRequests(req.path) + 1);
+    // Trim in batches so a long sandbox run stays bounded without O(n) per request.
+    if (this.requests.length >= 2 * this.maxRecordedRequests) {
+      this.requests.splice(0, this.requests.length - this.maxRecordedRequests);
+    }
+  }
+
+  private takeFault(path: string): Fault | undefined {
+    const queue = this.faults.get(path);
+    const head = queue?.[0];
+    if (!queue || !head) return undefined;
+    head.remaining -= 1;
+    if (head.remaining <= 0) queue.shift();
+    if (queue.length === 0) this.faults.delete(path);
+    return head.fault;
+  }
+
+  /** The faulted answer, or undefined when the request should proceed normally ('delay'). */
+  private async applyFault(fault: Fault): Promise<SimResponse | undefined> {
+    if ('errcode' in fault) return wxError(fault.errcode, JSON_TYPE, fault.errmsg);
+    switch (fault.kind) {
+      case 'html':
+        // What a gateway error page looks like: HTTP 200, not JSON.
+        return {
+          status: 200,
+          headers: { 'content-type': 'text/html; charset=utf-8' },
+          body: '<html><head><title>系统繁忙</title></head><body><h1>系统繁忙，请稍后再试</h1></body></html>',
+        };
+      case 'http500':
+        return {
+          status: 500,
+          headers: { 'content-type': 'text/html' },
+          body: '<html><head><title>500 Internal Server Error</title></head><body><center><h1>500 Internal Server Error</h1></center></body></html>',
+        };
+      case 'hang':
+        return HANG;
+      case 'delay':
+        await sleep(fault.ms);
+        return undefined;
+    }
+  }
+
+  // ---------------------------------------------------------------- routes
+
+  private jscode2session(req: SimRequest): SimResponse {
+    const q = req.query;
+    const credentialError = this.checkCredentials(q.appid, q.secret);
+    if (credentialError) return wxError(credentialError, SNS_TYPE);
+    if (!q.js_code) return wxError(41008, SNS_TYPE);
+    if (q.grant_type !== 'authorization_code') return wxError(40002, SNS_TYPE);
+
+    const entry = this.loginCodes.get(q.js_code);
+    if (!entry) return wxError(40029, SNS_TYPE);
+    if (entry.used) return wxError(40163, SNS_TYPE);
+    if (entry.expiresAt <= this.now()) return wxError(40029, SNS_TYPE);
+
+    entry.used = true;
+    this.sessionKeys.set(entry.openId, entry.sessionKey);
+    const body: Record<string, string> = { session_key: entry.sessionKey, openid: entry.openId };
+    if (entry.unionId) body.unionid = entry.unionId;
+    return json(body, SNS_TYPE);
+  }
+
+  private stableTokenRoute(req: SimRequest): SimResponse {
+    const body = req.body;
+    if (!isPlainObject(body)) return wxError(47001);
+    const credentialError = this.checkCredentials(stringField(body, 'appid'), stringField(body, 'secret'));
+    if (credentialError) return wxError(credentialError);
+    if (body.grant_type !== 'client_credential') return wxError(40002);
+
+    const forceRefresh = body.force_refresh === true;
+    const current = this.stableToken ? this.accessTokens.get(this.stableToken) : undefined;
+    if (!forceRefresh && this.stableToken && current && this.isLive(current)) {
+      const expiresIn = Math.floor((current.expiresAt - this.now()) / 1000);
+      return json({ access_token: this.stableToken, expires_in: expiresIn });
+    }
+    if (forceRefresh) {
+      this.forcedRefreshes += 1;
+      if (current) current.revoked = true;
+    }
+    this.stableToken = this.issueAccessToken();
+    return json({ access_token: this.stableToken, expires_in: this.accessTokenTtlSeconds });
+  }
+
+  /** The classic getAccessToken: always a new token; earlier ones stay valid until they expire. */
+  private tokenRoute(req: SimRequest): SimResponse {
+    const q = req.query;
+    if (q.grant_type !== 'client_credential') return wxError(40002);
+    const credentialError = this.checkCredentials(q.appid, q.secret);
+    if (credentialError) return wxError(credentialError);
+    return json({ access_token: this.issueAccessToken(), expires_in: this.accessTokenTtlSeconds });
+  }
+
+  private phoneNumberRoute(req: SimRequest): SimResponse {
+    const tokenError = this.checkAccessToken(req.query.access_token);
+    if (tokenError) return wxError(tokenError);
+    if (!isPlainObject(req.body)) return wxError(47001);
+
+    const code = stringField(req.body, 'code');
+    const entry = code ? this.phoneCodes.get(code) : undefined;
+    if (!entry) return wxError(40029);
+    if (entry.used) return wxError(40163);
+    if (entry.expiresAt <= this.now()) return wxError(40029);
+
+    entry.used = true;
+    return json({
+      errcode: 0,
+      errmsg: 'ok',
+      phone_info: { ...entry.phone, watermark: { timestamp: this.timestamp(), appid: this.appId } },
+    });
+  }
+
+  private checkSessionRoute(req: SimRequest): SimResponse {
+    const q = req.query;
+    const tokenError = this.checkAccessToken(q.access_token);
+    if (tokenError) return wxError(tokenError);
+    if (!q.openid || !q.signature || q.sig_method !== 'hmac_sha256') return wxError(40097);
+
+    const sessionKey = this.sessionKeys.get(q.openid);
+    if (!sessionKey || hmacSha256Hex(sessionKey, '') !== q.signature) return wxError(87009);
+    return json({ errcode: 0, errmsg: 'ok' });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private checkCredentials(appid: string | undefined, secret: string | undefined): number | undefined {
+    if (!appid) return 41002;
+    if (appid !== this.appId) return 40013;
+    if (!secret) return 41004;
+    if (secret !== this.secret) return 40125;
+    return undefined;
+  }
+
+  private checkAccessToken(token: string | undefined): number | undefined {
+    if (!token) return 41001;
+    const entry = this.accessTokens.get(token);
+    if (!entry || entry.revoked) return 40001;
+    if (entry.expiresAt <= this.now()) return 42001;
+    return undefined;
+  }
+
+  private isLive(entry: AccessTokenEntry): boolean {
+    return !entry.revoked && entry.expiresAt > this.now();
+  }
+
+  private issueAccessToken(): string {
+    // Real tokens are long opaque strings; 136 chars of base64url is their usual size.
+    const token = randomBytes(102).toString('base64url');
+    this.accessTokens.set(token, { expiresAt: this.now() + this.accessTokenTtlSeconds * 1000, revoked: false });
+    this.accessTokensIssued += 1;
+    return token;
+  }
+
+  private encryptWith(sessionKey: string, payload: object): EncryptedPayload {
+    const plaintext = JSON.stringify({ ...payload, watermark: { appid: this.appId, timestamp: this.timestamp() } });
+    return encryptWithSessionKey(sessionKey, plaintext);
+  }
+
+  private timestamp(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  /** Drops long-expired codes now and then so a long sandbox run does not grow without bound. */
+  private sweepExpiredCodes(): void {
+    this.issuedSinceSweep += 1;
+    if (this.issuedSinceSweep < 1000) return;
+    this.issuedSinceSweep = 0;
+    const now = this.now();
+    // A forgotten code answers 40029, as an expired one does anyway.
+    for (const [code, entry] of this.loginCodes) if (entry.expiresAt <= now) this.loginCodes.delete(code);
+    for (const [code, entry] of this.phoneCodes) if (entry.expiresAt <= now) this.phoneCodes.delete(code);
+  }
+}

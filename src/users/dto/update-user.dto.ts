@@ -1,0 +1,41 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUrl, MaxLength } from 'class-validator';
+
+/** `PATCH /users/me`: any subset of the profile. */
+export class UpdateUserDto {
+  @ApiPropertyOptional({ maxLength: 64, example: 'New Nickname' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  nickname?: string;
+
+  @ApiPropertyOptional({ maxLength: 500, description: 'An https URL', example: 'https://example.com/avatar.png' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  @IsUrl({ protocols: ['https'], require_protocol: true }, { message: 'avatarUrl must be an https URL' })
+  avatarUrl?: string;
+
+  @ApiPropertyOptional({ enum: [0, 1, 2], description: '0 unknown, 1 male, 2 female', example: 2 })
+  @IsOptional()
+  @IsIn([0, 1, 2], { message: 'gender must be 0, 1 or 2' })
+  gender?: 0 | 1 | 2;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'China' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  country?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'Zhejiang' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  province?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'Hangzhou' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  city?: string;
+}

@@ -1,0 +1,58 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { WechatUser } from '../wechat-user.entity';
+
+/** The user as clients see it (CONTRACT §3 `User`): no token version, no deletion marker. */
+export class UserDto {
+  @ApiProperty({ example: 1 })
+  id: number;
+
+  @ApiProperty({ description: 'The openid of this user in this mini program', example: 'oLx3a5Q0nW8sZb1y2VfK9pQm7tRe' })
+  openId: string;
+
+  @ApiProperty({ type: String, nullable: true, description: 'UnionID across the Open Platform account, when WeChat gives one', example: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' })
+  unionId: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Mini Tester' })
+  nickname: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'https://thirdwx.qlogo.cn/mmopen/vi_32/avatar/132' })
+  avatarUrl: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, enum: [0, 1, 2], description: '0 unknown, 1 male, 2 female', example: 1 })
+  gender: 0 | 1 | 2 | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'China' })
+  country: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Guangdong' })
+  province: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Shenzhen' })
+  city: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Phone number saved by POST /wechat/phone', example: '13800138000' })
+  mobile: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T08:00:00.000Z' })
+  createdAt: string;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T08:05:00.000Z' })
+  updatedAt: string;
+
+  static from(u: WechatUser): UserDto {
+    return {
+      id: u.id,
+      openId: u.openId,
+      unionId: u.unionId,
+      nickname: u.nickname,
+      avatarUrl: u.avatarUrl,
+      gender: u.gender as UserDto['gender'],
+      country: u.country,
+      province: u.province,
+      city: u.city,
+      mobile: u.mobile,
+      createdAt: new Date(u.createdAt).toISOString(),
+      updatedAt: new Date(u.updatedAt).toISOString(),
+    };
+  }
+}

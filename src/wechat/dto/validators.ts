@@ -1,0 +1,42 @@
+import { registerDecorator, type ValidationOptions } from 'class-validator';
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A string holding a JSON object (WeChat's rawData). */
+export function IsJsonObjectString(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isJsonObjectString',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be a JSON object string`, ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string') return false;
+          try {
+            const parsed = JSON.parse(value);
+            return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}
+
+/** Standard base64 that decodes to exactly `bytes` bytes (when given) or to at least one byte. */
+export function IsBase64Bytes(bytes?: number, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isBase64Bytes',
+      target: target.constructor,
+      propertyName,
+      options: { message: bytes ? `${propertyName} must be base64 of ${bytes} bytes` : `${propertyName} must be base64`, ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string' || value.length === 0 || !BASE64.test(value)) return false;
+          return bytes === undefined || Buffer.from(value, 'base64').length === bytes;
+        },
+      },
+    });
+}

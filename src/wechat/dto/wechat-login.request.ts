@@ -1,0 +1,48 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDefined, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsBase64Bytes, IsJsonObjectString } from './validators';
+
+const withRawData = (o: WechatLoginRequest) => o.rawData !== undefined || o.signature !== undefined;
+const withEncryptedData = (o: WechatLoginRequest) => o.encryptedData !== undefined || o.iv !== undefined;
+
+/** What the mini program sends after `wx.login()` (and optionally `wx.getUserInfo()`). */
+export class WechatLoginRequest {
+  @ApiProperty({ description: 'The temporary login code from `wx.login()`: valid once, for 5 minutes', minLength: 1, maxLength: 128, example: '0a3Xk0ll2dCl0e4nGWll2ex1Vd3Xk0lH' })
+  @IsString()
+  @Length(1, 128)
+  code: string;
+
+  @ApiPropertyOptional({
+    description: 'Non-sensitive profile JSON from `wx.getUserInfo()` (`userInfo` as a string). Requires `signature`.',
+    example: '{"nickName":"Mini Tester","gender":1,"language":"zh_CN","city":"Shenzhen","province":"Guangdong","country":"China","avatarUrl":"https://thirdwx.qlogo.cn/mmopen/vi_32/avatar/132"}',
+    maxLength: 16384,
+  })
+  @ValidateIf(withRawData)
+  @IsDefined({ message: 'rawData is required when signature is given' })
+  @IsString()
+  @MaxLength(16384)
+  @IsJsonObjectString()
+  rawData?: string;
+
+  @ApiPropertyOptional({ description: '`sha1(rawData + session_key)` in hex, from `wx.getUserInfo()`. Requires `rawData`.', pattern: '^[0-9a-fA-F]{40}$', example: '75e81ceda165f4ffa64f4068af58c64b8f54b88c' })
+  @ValidateIf(withRawData)
+  @IsDefined({ message: 'signature is required when rawData is given' })
+  @IsString()
+  @Matches(/^[0-9a-fA-F]{40}$/, { message: 'signature must be 40 hex characters' })
+  signature?: string;
+
+  @ApiPropertyOptional({ description: 'Encrypted user data (base64) from `wx.getUserInfo()`; carries unionId. Requires `iv`.', format: 'byte', maxLength: 32768, example: 'CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142d' })
+  @ValidateIf(withEncryptedData)
+  @IsDefined({ message: 'encryptedData is required when iv is given' })
+  @IsString()
+  @MaxLength(32768)
+  @IsBase64Bytes()
+  encryptedData?: string;
+
+  @ApiPropertyOptional({ description: 'The AES initialisation vector for `encryptedData`: base64 of 16 bytes. Requires `encryptedData`.', format: 'byte', example: 'r7BXXKkLb8qrSNn05n0qiA==' })
+  @ValidateIf(withEncryptedData)
+  @IsDefined({ message: 'iv is required when encryptedData is given' })
+  @IsString()
+  @IsBase64Bytes(16)
+  iv?: string;
+}

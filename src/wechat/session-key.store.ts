@@ -1,0 +1,34 @@
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { Inject, Injectable, Module } from '@nestjs/common';
+import type { Cache } from 'cache-manager';
+
+/** WeChat keeps a session_key valid for a few days at most; after that decryption needs a new login. */
+const SESSION_KEY_TTL_MS = 3 * 24 * 3600_000;
+
+/**
+ * The session_key of each openid's last login, kept on the server only (CONTRACT §3 step 5):
+ * it decrypts later legacy phone data and answers `GET /wechat/session`. It is never returned,
+ * logged or put in a token.
+ */
+@Injectable()
+export class SessionKeyStore {
+  constructor(@Inject(CACHE_MANAGER) private readonly cache: Cache) {}
+
+  async save(openId: string, sessionKey: string): Promise<void> {
+    await this.cache.set(key(openId), sessionKey, SESSION_KEY_TTL_MS);
+  }
+
+  async get(openId: string): Promise<string | undefined> {
+    return (await this.cache.get<string>(key(openId))) ?? undefined;
+  }
+
+  async drop(openId: string): Promise<void> {
+    await this.cache.del(key(openId));
+  }
+}
+
+const key = (openId: string) => `sk:${openId}`;
+
+/** Its own module because both the login flow and account deletion need it. */
+@Module({ providers: [SessionKeyStore], exports: [SessionKeyStore] })
+export class SessionKeyModule {}

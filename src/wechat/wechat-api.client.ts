@@ -1,0 +1,145 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import type { AppError } from '../common/errors/app-error';
+import { InjectWechatSettings } from '../config/config.module';
+import type { WechatSettings } from '../config/configuration';
+import {
+  WechatAccessTokenRejectedError,
+  WechatBadResponseError,
+  WechatCodeInvalidError,
+  WechatRateLimitedError,
+  WechatUnavailableError,
+  WechatUserBlockedError,
+} from './wechat.errors';
+
+export interface WechatRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  /** The error for a rejected one-time code (40029, 40163): login and phone codes differ. */
+  codeRejected?: (errcode: number) => AppError;
+}
+
+export interface WechatSession {
+  openId: string;
+  sessionKey: string;
+  unionId?: string;
+}
+
+/** WeChat's "system busy": safe to retry, nothing was consumed. */
+const SYSTEM_BUSY = -1;
+const BUSY_RETRIES = 2;
+const BUSY_BACKOFF_MS = [100, 300];
+const ACCESS_TOKEN_REJECTED = new Set([40001, 42001, 40014]);
+
+/**
+ * The HTTP client of WeChat's server API: keep-alive pool, per-request timeout, errcodes decoded
+ * into typed errors, errcode -1 retried. Timeouts and 5xx are not retried: a login code may
+ * already be spent. Query strings (secret, js_code, access_token) are never logged.
+ */
+@Injectable()
+export class WechatApiClient implements OnModuleDestroy {
+  private readonly logger = new Logger(WechatApiClient.name);
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(@InjectWechatSettings() private readonly settings: WechatSettings) {
+    const base = new URL(settings.apiBaseUrl);
+    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(base.origin, {
+      connections: 64,
+      keepAliveTimeout: 30_000,
+      headersTimeout: settings.timeoutMs,
+      bodyTimeout: settings.timeoutMs,
+      connectTimeout: settings.timeoutMs,
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  /** `GET /sns/jscode2session`: a wx.login code for the user's openid and session_key. */
+  async code2Session(code: string): Promise<WechatSession> {
+    const body = await this.call<{ openid?: unknown; session_key?: unknown; unionid?: unknown }>({
+      method: 'GET',
+      path: '/sns/jscode2session',
+      query: { appid: this.settings.appId, secret: this.settings.secret, js_code: code, grant_type: 'authorization_code' },
+      codeRejected: (errcode) => new WechatCodeInvalidError(errcode),
+    });
+    if (typeof body.openid !== 'string' || !body.openid || typeof body.session_key !== 'string' || !body.session_key) {
+      throw new WechatBadResponseError('jscode2session answer lacks openid or session_key');
+    }
+    return {
+      openId: body.openid,
+      sessionKey: body.session_key,
+      unionId: typeof body.unionid === 'string' && body.unionid ? body.unionid : undefined,
+    };
+  }
+
+  /** One WeChat call with errcode -1 retried; any other errcode becomes a typed error. */
+  async call<T extends object>(request: WechatRequest): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const body = await this.send(request);
+      const errcode = typeof body.errcode === 'number' ? body.errcode : 0;
+      if (errcode === 0) return body as T;
+      if (errcode === SYSTEM_BUSY && attempt < BUSY_RETRIES) {
+        await sleep(BUSY_BACKOFF_MS[attempt]);
+        continue;
+      }
+      this.logger.warn({ path: request.path, errcode, errmsg: String(body.errmsg ?? '').slice(0, 200) }, `WeChat ${request.path} answered errcode ${errcode}`);
+      throw errorFor(errcode, request);
+    }
+  }
+
+  private async send(request: WechatRequest): Promise<Record<string, unknown>> {
+    const query = request.query ? `?${new URLSearchParams(request.query)}` : '';
+    const started = performance.now();
+    let statusCode: number;
+    let text: string;
+    try {
+      const res = await this.pool.request({
+        method: request.method,
+        path: this.basePath + request.path + query,
+        headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      statusCode = res.statusCode;
+      text = await res.body.text();
+    } catch (err) {
+      throw new WechatUnavailableError(describeNetworkError(err, this.settings.timeoutMs), err);
+    }
+    const ms = Math.round(performance.now() - started);
+    this.logger.debug({ upstream: { method: request.method, path: request.path, status: statusCode, ms } }, `WeChat ${request.method} ${request.path} ${statusCode} in ${ms} ms`);
+    if (statusCode >= 500) throw new WechatUnavailableError(`HTTP ${statusCode}`);
+    if (statusCode !== 200) throw new WechatBadResponseError(`HTTP ${statusCode}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new WechatBadResponseError('body is not JSON');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new WechatBadResponseError('body is not a JSON object');
+    return body as Record<string, unknown>;
+  }
+}
+
+function errorFor(errcode: number, request: WechatRequest): AppError {
+  if (errcode === SYSTEM_BUSY) return new WechatUnavailableError('system busy (errcode -1) after retries');
+  if ((errcode === 40029 || errcode === 40163) && request.codeRejected) return request.codeRejected(errcode);
+  if (errcode === 40226) return new WechatUserBlockedError();
+  if (errcode === 45011) return new WechatRateLimitedError();
+  if (ACCESS_TOKEN_REJECTED.has(errcode)) return new WechatAccessTokenRejectedError(errcode);
+  return new WechatBadResponseError(`errcode ${errcode}`, errcode);
+}
+
+function describeNetworkError(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; code?: string; cause?: { code?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  return `connection failed (${e?.code ?? e?.cause?.code ?? e?.name ?? 'unknown'})`;
+}

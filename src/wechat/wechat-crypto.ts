@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
+import { InjectWechatSettings } from '../config/config.module';
+import type { WechatSettings } from '../config/configuration';
+import { DecryptFailedError, SignatureMismatchError, WatermarkMismatchError } from './wechat.errors';
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict standard base64 (what WeChat sends); Buffer.from alone would silently skip bad characters. */
+export function decodeBase64(value: string, what: string): Buffer {
+  if (!BASE64.test(value)) throw new DecryptFailedError(`${what} is not valid base64`);
+  return Buffer.from(value, 'base64');
+}
+
+/**
+ * WeChat's open-data crypto (https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/signature.html):
+ * rawData signatures and AES-128-CBC encrypted user data, both keyed by the login's session_key.
+ */
+@Injectable()
+export class WechatCrypto {
+  private readonly appId: string;
+
+  constructor(@InjectWechatSettings() settings: Pick<WechatSettings, 'appId'>) {
+    this.appId = settings.appId;
+  }
+
+  /** `signature` must be sha1(rawData + session_key) in hex; compared in constant time. */
+  verifySignature(rawData: string, signature: string, sessionKey: string): void {
+    const expected = createHash('sha1').update(rawData + sessionKey, 'utf8').digest();
+    const given = Buffer.from(signature.toLowerCase(), 'hex');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new SignatureMismatchError();
+  }
+
+  /**
+   * Decrypts encryptedData (AES-128-CBC, PKCS#7, key = base64-decoded session_key) into its JSON
+   * object and checks that its watermark names this mini program.
+   */
+  decrypt(encryptedData: string, iv: string, sessionKey: string): Record<string, unknown> {
+    const key = decodeBase64(sessionKey, 'session_key');
+    if (key.length !== 16) throw new DecryptFailedError('session_key is not 16 bytes');
+    const ivBytes = decodeBase64(iv, 'iv');
+    if (ivBytes.length !== 16) throw new DecryptFailedError('iv is not 16 bytes');
+    const data = decodeBase64(encryptedData, 'encryptedData');
+    if (data.length === 0 || data.length % 16 !== 0) throw new DecryptFailedError('encryptedData is not a whole number of AES blocks');
+
+    let plaintext: string;
+    try {
+      const decipher = createDecipheriv('aes-128-cbc', key, ivBytes);
+      plaintext = Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
+    } catch {
+      // A wrong key or iv shows up as bad padding.
+      throw new DecryptFailedError('bad padding (wrong session_key or iv)');
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(plaintext);
+    } catch {
+      throw new DecryptFailedError('plaintext is not JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DecryptFailedError('plaintext is not a JSON object');
+    const watermark = (parsed as { watermark?: { appid?: unknown } }).watermark;
+    if (watermark?.appid !== this.appId) throw new WatermarkMismatchError();
+    return parsed as Record<string, unknown>;
+  }
+}

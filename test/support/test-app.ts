@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, type RunningApp } from '../../src/bootstrap';
+import type { Env } from '../../src/config/configuration';
+import { WechatSimulator } from '../../src/sandbox/wechat-simulator';
+import { startWechatSimulatorServer } from '../../src/sandbox/wechat-simulator.server';
+import { createTestDatabase, type TestDatabase } from './test-database';
+
+export const TEST_APPID = 'wx1234567890test';
+export const TEST_SECRET = 'test-app-secret-0123456789abcdef';
+export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
+
+export interface HttpAnswer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface TestApp {
+  baseUrl: string;
+  running: RunningApp;
+  /** The fake WeChat server (real HTTP on loopback) the app talks to. */
+  wechat: WechatSimulator;
+  wechatUrl: string;
+  db: TestDatabase;
+  /** Every log line the app wrote, as raw JSON text. */
+  logLines: string[];
+  request<T = any>(method: string, path: string, options?: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> }): Promise<HttpAnswer<T>>;
+  /** Runs the sandbox-style flow against the fake: issue a wx.login code and log in with it. */
+  login(input?: Parameters<WechatSimulator['issueLoginCode']>[0], parts?: 'all' | 'code'): Promise<HttpAnswer>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real application on a real port, on its own fresh database, talking to a fake WeChat that
+ * is a real HTTP server on loopback. Nothing of the app itself is mocked.
+ */
+export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {}): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
+  const wechat = new WechatSimulator({ appId: TEST_APPID, secret: TEST_SECRET });
+  const server = await startWechatSimulatorServer(wechat);
+  const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-test-'));
+  const logLines: string[] = [];
+  let running: RunningApp;
+  try {
+    running = await createApp({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: db.url,
+        WECHAT_APPID: TEST_APPID,
+        WECHAT_SECRET: TEST_SECRET,
+        WECHAT_API_BASE_URL: server.url,
+        WECHAT_TIMEOUT_MS: '1500',
+        JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: 'debug',
+        DATA_DIR: dataDir,
+        ...options.env,
+      },
+      logDestination: { write: (line: string) => void logLines.push(line) },
+    });
+    await running.app.listen({ port: 0, host: '127.0.0.1' });
+  } catch (err) {
+    await server.close();
+    if (!options.db) await db.drop();
+    throw err;
+  }
+  const baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
+
+  const request: TestApp['request'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: string | undefined = opts.rawBody;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    const res = await fetch(baseUrl + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: any = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
+
+  return {
+    baseUrl,
+    running,
+    wechat,
+    wechatUrl: server.url,
+    db,
+    logLines,
+    request,
+    async login(input, parts = 'all') {
+      const issued = wechat.issueLoginCode(input);
+      const body = parts === 'code' ? { code: issued.code } : { code: issued.code, rawData: issued.rawData, signature: issued.signature, encryptedData: issued.encryptedData, iv: issued.iv };
+      return request('POST', '/wechat/login', { body });
+    },
+    async close() {
+      await running.close();
+      await server.close();
+      if (!options.db) await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

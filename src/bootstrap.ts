@@ -101,6 +101,7 @@ function configureApp(app: NestFastifyApplication, config: AppConfig): void {
       whitelist: true,
       forbidNonWhitelisted: true,
       forbidUnknownValues: true,
+      stopAtFirstError: true,
       exceptionFactory: (errors) => new ValidationFailedError(describeValidationErrors(errors)),
     }),
   );

@@ -20,6 +20,8 @@ export interface WechatRequest {
   body?: unknown;
   /** The error for a rejected one-time code (40029, 40163): login and phone codes differ. */
   codeRejected?: (errcode: number) => AppError;
+  /** Errcodes that are answers rather than failures for this call (returned, not thrown). */
+  accept?: readonly number[];
 }
 
 export interface WechatSession {
@@ -84,7 +86,7 @@ export class WechatApiClient implements OnModuleDestroy {
     for (let attempt = 0; ; attempt++) {
       const body = await this.send(request);
       const errcode = typeof body.errcode === 'number' ? body.errcode : 0;
-      if (errcode === 0) return body as T;
+      if (errcode === 0 || request.accept?.includes(errcode)) return body as T;
       if (errcode === SYSTEM_BUSY && attempt < BUSY_RETRIES) {
         await sleep(BUSY_BACKOFF_MS[attempt]);
         continue;

@@ -18,7 +18,8 @@ export function decodeBase64(value: string, what: string): Buffer {
  */
 @Injectable()
 export class WechatCrypto {
-  private readonly appId: string;
+  /** Our mini program's appid: what every watermark must name. */
+  readonly appId: string;
 
   constructor(@InjectWechatSettings() settings: Pick<WechatSettings, 'appId'>) {
     this.appId = settings.appId;

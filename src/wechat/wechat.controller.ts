@@ -1,15 +1,25 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Public } from '../auth/decorators/public.decorator';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
 import { LoginResponse } from './dto/login.response';
+import { PhoneNumberRequest } from './dto/phone-number.request';
+import { PhoneNumberResponse, SessionStatusResponse } from './dto/phone-number.response';
 import { WechatLoginRequest } from './dto/wechat-login.request';
+import { SessionCheckService } from './session-check.service';
 import { WechatLoginService } from './wechat-login.service';
+import { WechatPhoneService } from './wechat-phone.service';
 
 @ApiTags('wechat')
 @Controller('wechat')
 export class WechatController {
-  constructor(private readonly loginService: WechatLoginService) {}
+  constructor(
+    private readonly loginService: WechatLoginService,
+    private readonly phoneService: WechatPhoneService,
+    private readonly sessionCheck: SessionCheckService,
+  ) {}
 
   @Public()
   @Post('login')
@@ -36,5 +46,50 @@ export class WechatController {
   )
   login(@Body() body: WechatLoginRequest): Promise<LoginResponse> {
     return this.loginService.login(body);
+  }
+
+  @Post('phone')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: "The user's phone number",
+    description:
+      'Either `{ code }` from the getPhoneNumber button (current API, needs the server access token) or `{ encryptedData, iv }` (legacy, decrypted with the session_key of this user\'s last login). The number is saved as the user\'s `mobile`.',
+  })
+  @ApiBody({
+    type: PhoneNumberRequest,
+    examples: {
+      code: { summary: 'Current API: the button code', value: { code: 'e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144' } },
+      legacy: { summary: 'Legacy: encrypted data', value: { encryptedData: 'Kf3TdPbzEmhWMuPKtlKxIWDkijhn402w1bxoHL4kLdcKr6jT1jNcIhvDJfjXmJcgDWLjmBiIGJ5acUuSvxLws3WgAkERmtTuiCG10CKLsJiR+AXVk7B2TUQzsq88YVilDz/YAN3647REE7glGmeBPfvUmdbfDzhL9BzvEiuRhABuCYyTMz4iaM8hFjbLB1caaeoOlykYAFMWC5pZi9P8uw==', iv: 'r7BXXKkLb8qrSNn05n0qiA==' } },
+    },
+  })
+  @ApiOkResponse({ type: PhoneNumberResponse })
+  @ApiErrorResponses(
+    'VALIDATION_FAILED',
+    'PHONE_CODE_INVALID',
+    'DECRYPT_FAILED',
+    'WATERMARK_MISMATCH',
+    'UNAUTHORIZED',
+    'SESSION_EXPIRED',
+    'WECHAT_USER_BLOCKED',
+    'WECHAT_RATE_LIMITED',
+    'WECHAT_BAD_RESPONSE',
+    'WECHAT_UNAVAILABLE',
+    'SERVICE_UNAVAILABLE',
+  )
+  phone(@CurrentUser() user: AuthenticatedUser, @Body() body: PhoneNumberRequest): Promise<PhoneNumberResponse> {
+    return this.phoneService.resolve(user.id, body);
+  }
+
+  @Get('session')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Is the WeChat session still valid?',
+    description: "Asks WeChat (checksession) whether it still holds the session_key stored at this user's last login. `valid: false` means: call wx.login and log in again before sending encrypted data.",
+  })
+  @ApiOkResponse({ type: SessionStatusResponse })
+  @ApiErrorResponses('UNAUTHORIZED', 'WECHAT_RATE_LIMITED', 'WECHAT_BAD_RESPONSE', 'WECHAT_UNAVAILABLE', 'SERVICE_UNAVAILABLE')
+  async session(@CurrentUser() user: AuthenticatedUser): Promise<SessionStatusResponse> {
+    return { valid: await this.sessionCheck.isValid(user.id) };
   }
 }

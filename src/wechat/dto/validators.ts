@@ -40,3 +40,20 @@ export function IsBase64Bytes(bytes?: number, options?: ValidationOptions) {
       },
     });
 }
+
+/** This field excludes the named ones: a request carries one form or the other. */
+export function ExcludesFields(fields: string[], options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'excludesFields',
+      target: target.constructor,
+      propertyName,
+      options: { message: `send either ${propertyName} or ${fields.join(' with ')}, not both`, ...options },
+      validator: {
+        validate(_value: unknown, args) {
+          const object = args?.object as Record<string, unknown>;
+          return fields.every((f) => object[f] === undefined);
+        },
+      },
+    });
+}

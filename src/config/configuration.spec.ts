@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, type Env, loadConfig, parseDuration, SANDBOX_APPID } from './configuration';
+
+const SECRET32 = 'x'.repeat(32);
+const PROD_OK: Env = {
+  NODE_ENV: 'production',
+  WECHAT_APPID: 'wxprod123',
+  WECHAT_SECRET: 'prod-secret',
+  JWT_SECRET: SECRET32,
+  DATABASE_URL: 'postgres://u:p@db:5432/app',
+};
+
+/** Runs loadConfig expecting a ConfigError; returns its message and problems. */
+function configError(env: Env, devJwtSecret?: (dir: string) => string): ConfigError {
+  let caught: unknown;
+  try {
+    loadConfig(env, devJwtSecret, '/srv/app');
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${caught === undefined ? 'a config' : String(caught)}`);
+  assert.equal(caught.name, 'ConfigError');
+  assert.ok(caught.problems.length > 0);
+  return caught;
+}
+
+const dev = (env: Env = {}) => loadConfig(env, () => 'd'.repeat(48), '/srv/app');
+
+describe('loadConfig defaults', () => {
+  test('an empty environment gives the documented defaults (sandbox, embedded database, memory cache)', () => {
+    const c = dev({});
+    assert.equal(c.app.port, 3000);
+    assert.equal(c.app.host, '0.0.0.0');
+    assert.equal(c.app.production, false);
+    assert.equal(c.app.nodeEnv, 'development');
+    assert.equal(c.app.logLevel, 'info');
+    assert.equal(c.app.dataDir, '/srv/app/.data');
+    assert.equal(c.wechat.sandbox, true);
+    assert.equal(c.wechat.appId, SANDBOX_APPID);
+    assert.ok(c.wechat.secret.length > 0);
+    assert.equal(c.wechat.apiBaseUrl, 'https://api.weixin.qq.com');
+    assert.equal(c.wechat.timeoutMs, 5000);
+    assert.equal(c.jwt.expiresInSeconds, 604800);
+    assert.equal(c.database.url, undefined);
+    assert.equal(c.cache.redisUrl, undefined);
+  });
+
+  test('blank values count as unset', () => {
+    const c = dev({ PORT: '', HOST: '  ', DATABASE_URL: ' ', REDIS_URL: '', WECHAT_APPID: ' ', WECHAT_SECRET: '', JWT_EXPIRES_IN: '' });
+    assert.equal(c.app.port, 3000);
+    assert.equal(c.app.host, '0.0.0.0');
+    assert.equal(c.database.url, undefined);
+    assert.equal(c.cache.redisUrl, undefined);
+    assert.equal(c.wechat.sandbox, true);
+    assert.equal(c.jwt.expiresInSeconds, 604800);
+  });
+
+  test('configured values are taken', () => {
+    const c = dev({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'DEBUG',
+      DATABASE_URL: 'postgresql://u:p@localhost:5432/db',
+      REDIS_URL: 'redis://localhost:6379',
+      WECHAT_APPID: 'wxabc',
+      WECHAT_SECRET: 'sec',
+      WECHAT_TIMEOUT_MS: '1500',
+      DATA_DIR: '/var/lib/wx',
+      JWT_SECRET: SECRET32,
+    });
+    assert.equal(c.app.port, 8080);
+    assert.equal(c.app.host, '127.0.0.1');
+    assert.equal(c.app.logLevel, 'debug');
+    assert.equal(c.database.url, 'postgresql://u:p@localhost:5432/db');
+    assert.equal(c.cache.redisUrl, 'redis://localhost:6379');
+    assert.equal(c.wechat.sandbox, false);
+    assert.equal(c.wechat.appId, 'wxabc');
+    assert.equal(c.wechat.secret, 'sec');
+    assert.equal(c.wechat.timeoutMs, 1500);
+    assert.equal(c.app.dataDir, '/var/lib/wx');
+    assert.equal(c.jwt.secret, SECRET32);
+    assert.equal(c.jwt.generated, false);
+  });
+
+  test('WECHAT_API_BASE_URL: trailing slashes are stripped', () => {
+    assert.equal(dev({ WECHAT_API_BASE_URL: 'http://127.0.0.1:9999/' }).wechat.apiBaseUrl, 'http://127.0.0.1:9999');
+    assert.equal(dev({ WECHAT_API_BASE_URL: 'https://proxy.example.com/wx//' }).wechat.apiBaseUrl, 'https://proxy.example.com/wx');
+  });
+});
+
+describe('loadConfig in production', () => {
+  test('a complete production environment loads, never in sandbox', () => {
+    const c = loadConfig(PROD_OK, () => assert.fail('the dev secret must not be used in production'));
+    assert.equal(c.app.production, true);
+    assert.equal(c.wechat.sandbox, false);
+    assert.equal(c.wechat.appId, 'wxprod123');
+    assert.equal(c.jwt.secret, SECRET32);
+    assert.equal(c.jwt.generated, false);
+  });
+
+  test('with nothing set it names every missing variable in one error', () => {
+    const err = configError({ NODE_ENV: 'production' }, () => 'd'.repeat(48));
+    for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATABASE_URL']) assert.match(err.message, new RegExp(name));
+  });
+
+  test('each missing variable alone is refused and named', () => {
+    for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATABASE_URL']) {
+      const err = configError({ ...PROD_OK, [name]: undefined }, () => 'd'.repeat(48));
+      assert.match(err.message, new RegExp(name), `missing ${name}`);
+    }
+  });
+
+  test('a 31-character JWT_SECRET is refused; 32 is accepted', () => {
+    const err = configError({ ...PROD_OK, JWT_SECRET: 'y'.repeat(31) });
+    assert.match(err.message, /JWT_SECRET/);
+    assert.match(err.message, /32/);
+    assert.equal(loadConfig({ ...PROD_OK, JWT_SECRET: 'y'.repeat(32) }).jwt.secret, 'y'.repeat(32));
+  });
+
+  test('never sandbox and never a generated secret, even with a dev secret provider', () => {
+    let called = false;
+    const err = configError({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/app' }, () => {
+      called = true;
+      return 'd'.repeat(48);
+    });
+    assert.equal(called, false);
+    assert.match(err.message, /WECHAT_APPID/);
+    assert.match(err.message, /JWT_SECRET/);
+  });
+});
+
+describe('loadConfig validation', () => {
+  test('only one of WECHAT_APPID / WECHAT_SECRET is an error', () => {
+    assert.match(configError({ WECHAT_APPID: 'wxabc' }, () => 'd'.repeat(48)).message, /WECHAT_APPID and WECHAT_SECRET/);
+    assert.match(configError({ WECHAT_SECRET: 'sec' }, () => 'd'.repeat(48)).message, /WECHAT_APPID and WECHAT_SECRET/);
+  });
+
+  test('JWT_EXPIRES_IN: durations and plain seconds', () => {
+    assert.equal(dev({ JWT_EXPIRES_IN: '2h' }).jwt.expiresInSeconds, 7200);
+    assert.equal(dev({ JWT_EXPIRES_IN: '3600' }).jwt.expiresInSeconds, 3600);
+    assert.equal(dev({ JWT_EXPIRES_IN: '30m' }).jwt.expiresInSeconds, 1800);
+    assert.equal(dev({ JWT_EXPIRES_IN: '7d' }).jwt.expiresInSeconds, 604800);
+  });
+
+  test('JWT_EXPIRES_IN that is not a duration is an error', () => {
+    for (const bad of ['soon', '0', '-5', '1.5h', '2w', 'h']) {
+      assert.match(configError({ JWT_EXPIRES_IN: bad }, () => 'd'.repeat(48)).message, /JWT_EXPIRES_IN/, bad);
+    }
+  });
+
+  test('bad PORT, LOG_LEVEL and DATABASE_URL are reported together', () => {
+    const err = configError({ PORT: 'eighty', LOG_LEVEL: 'verbose', DATABASE_URL: 'mysql://u:p@localhost/db' }, () => 'd'.repeat(48));
+    assert.match(err.message, /PORT/);
+    assert.match(err.message, /LOG_LEVEL/);
+    assert.match(err.message, /DATABASE_URL/);
+    assert.ok(err.problems.length >= 3, err.message);
+  });
+
+  test('PORT out of range or fractional is an error', () => {
+    for (const bad of ['65536', '-1', '80.5', '1e9']) assert.match(configError({ PORT: bad }, () => 'd'.repeat(48)).message, /PORT/, bad);
+    assert.equal(dev({ PORT: '0' }).app.port, 0);
+  });
+
+  test('URLs with a wrong scheme or that are not URLs are errors', () => {
+    assert.match(configError({ DATABASE_URL: 'not a url' }, () => 'd'.repeat(48)).message, /DATABASE_URL/);
+    assert.match(configError({ REDIS_URL: 'http://localhost:6379' }, () => 'd'.repeat(48)).message, /REDIS_URL/);
+    assert.match(configError({ WECHAT_API_BASE_URL: 'ftp://example.com' }, () => 'd'.repeat(48)).message, /WECHAT_API_BASE_URL/);
+    assert.equal(dev({ REDIS_URL: 'rediss://cache:6380' }).cache.redisUrl, 'rediss://cache:6380');
+  });
+
+  test('a short JWT_SECRET is refused outside production too', () => {
+    assert.match(configError({ JWT_SECRET: 'short' }, () => 'd'.repeat(48)).message, /JWT_SECRET/);
+  });
+});
+
+describe('development JWT secret', () => {
+  test('used when JWT_SECRET is unset outside production, with the data folder, and marked generated', () => {
+    const dirs: string[] = [];
+    const c = loadConfig({ DATA_DIR: 'state' }, (dir) => {
+      dirs.push(dir);
+      return 'g'.repeat(48);
+    }, '/srv/app');
+    assert.deepEqual(dirs, ['/srv/app/state']);
+    assert.equal(c.jwt.secret, 'g'.repeat(48));
+    assert.equal(c.jwt.generated, true);
+  });
+
+  test('not used when JWT_SECRET is set', () => {
+    const c = loadConfig({ JWT_SECRET: SECRET32 }, () => assert.fail('must not be called'), '/srv/app');
+    assert.equal(c.jwt.secret, SECRET32);
+    assert.equal(c.jwt.generated, false);
+  });
+
+  test('without a provider and without JWT_SECRET the configuration is refused', () => {
+    assert.match(configError({}).message, /JWT_SECRET/);
+  });
+});
+
+describe('parseDuration', () => {
+  test('units and plain seconds', () => {
+    assert.equal(parseDuration('45'), 45);
+    assert.equal(parseDuration('45s'), 45);
+    assert.equal(parseDuration('30m'), 1800);
+    assert.equal(parseDuration('2h'), 7200);
+    assert.equal(parseDuration('7d'), 604800);
+    assert.equal(parseDuration('2H'), 7200);
+    assert.equal(parseDuration(' 10 m '), 600);
+  });
+
+  test('anything else is undefined', () => {
+    for (const bad of ['', 'soon', '0', '0h', '-1', '1.5h', '2w', 'h', '1h30m', '1e3']) assert.equal(parseDuration(bad), undefined, bad);
+  });
+});

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
+import { UnauthorizedError } from '../common/errors/app-error';
+import { UsersService } from '../users/users.service';
+import { SessionKeyStore } from './session-key.store';
+import { WechatServerApi } from './wechat-server-api';
+
+/** WeChat's answer to a checksession signature made with a key it no longer holds. */
+const INVALID_SIGNATURE = 87009;
+
+/**
+ * The checksession signature: lowercase hex HMAC-SHA256 of `message`, keyed by the session_key
+ * *text* exactly as WeChat sent it (not its base64-decoded bytes).
+ */
+export function checkSessionSignature(sessionKey: string, message = ''): string {
+  return createHmac('sha256', Buffer.from(sessionKey, 'utf8')).update(message, 'utf8').digest('hex');
+}
+
+/** `GET /wechat/session`: does WeChat still hold the session_key of this user's last login? */
+@Injectable()
+export class SessionCheckService {
+  constructor(
+    private readonly serverApi: WechatServerApi,
+    private readonly sessionKeys: SessionKeyStore,
+    private readonly users: UsersService,
+  ) {}
+
+  async isValid(userId: number): Promise<boolean> {
+    const user = await this.users.findActive(userId);
+    if (!user) throw new UnauthorizedError('User no longer exists');
+    const sessionKey = await this.sessionKeys.get(user.openId);
+    if (!sessionKey) return false;
+    const body = await this.serverApi.call<{ errcode?: number }>({
+      method: 'GET',
+      path: '/wxa/checksession',
+      query: { openid: user.openId, signature: checkSessionSignature(sessionKey), sig_method: 'hmac_sha256' },
+      accept: [INVALID_SIGNATURE],
+    });
+    return (body.errcode ?? 0) === 0;
+  }
+}

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { AccessTokenService } from './access-token.service';
+import { WechatApiClient, type WechatRequest } from './wechat-api.client';
+import { WechatAccessTokenRejectedError } from './wechat.errors';
+
+/**
+ * WeChat server APIs that take `access_token`: attaches the token, decodes errcodes into typed
+ * errors (via WechatApiClient), and on a rejected token refreshes it once and retries once.
+ * A new API is one method on top of `call`, e.g.
+ *   `this.serverApi.call({ method: 'POST', path: '/wxa/getwxacodeunlimit', body: { scene } })`.
+ */
+@Injectable()
+export class WechatServerApi {
+  constructor(
+    private readonly api: WechatApiClient,
+    private readonly tokens: AccessTokenService,
+  ) {}
+
+  async call<T extends object>(request: WechatRequest): Promise<T> {
+    const token = await this.tokens.token();
+    try {
+      return await this.api.call<T>(withToken(request, token));
+    } catch (err) {
+      if (!(err instanceof WechatAccessTokenRejectedError)) throw err;
+      const fresh = await this.tokens.replace(token);
+      return this.api.call<T>(withToken(request, fresh));
+    }
+  }
+}
+
+function withToken(request: WechatRequest, token: string): WechatRequest {
+  return { ...request, query: { ...request.query, access_token: token } };
+}

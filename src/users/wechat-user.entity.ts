@@ -1,7 +1,8 @@
-import { Column, CreateDateColumn, DeleteDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, DeleteDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** One mini program user, keyed by openid (CONTRACT §6). */
 @Entity({ name: 'wechat_user' })
+@Check('wechat_user_gender_check', '"gender" IN (0, 1, 2)')
 export class WechatUser {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;

@@ -9,7 +9,7 @@ export class CreateWechatUser1764000000000 implements MigrationInterface {
         "id" SERIAL PRIMARY KEY,
         "nickname" varchar(64),
         "avatar_url" varchar(500),
-        "gender" smallint CHECK ("gender" IN (0, 1, 2)),
+        "gender" smallint CONSTRAINT "wechat_user_gender_check" CHECK ("gender" IN (0, 1, 2)),
         "country" varchar(100),
         "province" varchar(100),
         "city" varchar(100),

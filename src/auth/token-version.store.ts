@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Cache } from 'cache-manager';
 import { DataSource } from 'typeorm';
+import { updateReturning } from '../database/update-returning';
 
 /** Cached value for a deleted or missing user, so their tokens are refused without a query. */
 const GONE = -1;
@@ -44,7 +45,8 @@ export class TokenVersionStore {
 
   /** Revokes every token issued to the user until now. */
   async revokeAll(userId: number): Promise<void> {
-    const rows: { token_version: number }[] = await this.db.query(
+    const rows = await updateReturning<{ token_version: number }>(
+      this.db,
       `UPDATE "wechat_user" SET "token_version" = "token_version" + 1 WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING "token_version"`,
       [userId],
     );

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { UnauthorizedError } from '../common/errors/app-error';
+import { updateReturning } from '../database/update-returning';
 import { WechatUser } from './wechat-user.entity';
 
 /** Profile fields as WeChat gives them; `undefined` means "not given, keep what is stored". */
@@ -56,8 +57,14 @@ export class UsersService {
 
   async updateProfile(id: number, update: ProfileUpdate): Promise<WechatUser> {
     const entries = (Object.keys(PROFILE_COLUMNS) as (keyof ProfileUpdate)[]).filter((k) => update[k] !== undefined);
+    if (entries.length === 0) {
+      const current = await this.findActive(id);
+      if (!current) throw new UnauthorizedError('User no longer exists');
+      return current;
+    }
     const sets = entries.map((k, i) => `"${PROFILE_COLUMNS[k]}" = $${i + 2}`);
-    const rows: Record<string, unknown>[] = await this.db.query(
+    const rows = await updateReturning<Record<string, unknown>>(
+      this.db,
       `UPDATE "wechat_user" SET ${[...sets, '"updated_at" = now()'].join(', ')}
        WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING *`,
       [id, ...entries.map((k) => update[k])],
@@ -67,7 +74,8 @@ export class UsersService {
   }
 
   async setMobile(id: number, mobile: string): Promise<WechatUser> {
-    const rows: Record<string, unknown>[] = await this.db.query(
+    const rows = await updateReturning<Record<string, unknown>>(
+      this.db,
       `UPDATE "wechat_user" SET "mobile" = $2, "updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING *`,
       [id, mobile],
     );
@@ -80,7 +88,8 @@ export class UsersService {
    * reactivates the same account, empty). Returns the openid, or undefined if there was no active user.
    */
   async softDelete(id: number): Promise<{ openId: string; tokenVersion: number } | undefined> {
-    const rows: { open_id: string; token_version: number }[] = await this.db.query(
+    const rows = await updateReturning<{ open_id: string; token_version: number }>(
+      this.db,
       `UPDATE "wechat_user" SET
          "nickname" = NULL, "avatar_url" = NULL, "gender" = NULL, "country" = NULL, "province" = NULL,
          "city" = NULL, "mobile" = NULL, "union_id" = NULL,

@@ -9,11 +9,12 @@
  *   npm test -- test/login        only files whose path contains "test/login"
  */
 const { spawn, spawnSync } = require('node:child_process');
-const { readdirSync, rmSync, statSync } = require('node:fs');
+const { existsSync, readdirSync, rmSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
-const buildDir = join(root, '.build');
+// A build folder per run: several runs (CI, a developer, an editor) may go on at once.
+const buildDir = join(root, '.build', `run-${process.pid}`);
 const filters = process.argv.slice(2);
 
 function findTests(dir, out = []) {
@@ -26,11 +27,20 @@ function findTests(dir, out = []) {
 }
 
 async function main() {
+  const builds = join(root, '.build');
+  if (existsSync(builds)) for (const name of readdirSync(builds)) {
+    const m = /^run-(\d+)$/.exec(name);
+    if (m && !alive(Number(m[1]))) rmSync(join(builds, name), { recursive: true, force: true });
+  }
   // A clean build: compiled tests of deleted sources must not linger and run.
-  rmSync(buildDir, { recursive: true, force: true });
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  const tsc = spawnSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', buildDir, '--incremental', 'false', '--tsBuildInfoFile', 'null'],
+    { stdio: 'inherit' },
+  );
   if (tsc.status !== 0) {
     console.error('tsc failed: fix the type errors above');
+    rmSync(buildDir, { recursive: true, force: true });
     process.exit(tsc.status ?? 1);
   }
 
@@ -46,8 +56,11 @@ async function main() {
   let embedded;
   if (!env.DATABASE_URL) {
     const { EmbeddedPostgres } = require(join(buildDir, 'src/database/embedded-postgres.js'));
+    // One data folder per run (several runs may go on at once); leftovers of dead runs are removed.
+    const runs = join(root, '.data', 'test-runs');
+    if (existsSync(runs)) for (const pid of readdirSync(runs)) if (!alive(Number(pid))) rmSync(join(runs, pid), { recursive: true, force: true });
     embedded = await EmbeddedPostgres.start({
-      dataDir: join(root, '.data', 'test'),
+      dataDir: join(runs, String(process.pid)),
       persistent: false,
       logger: { log: (m) => console.log(`[test] ${m}`), warn: (m) => console.warn(`[test] ${m}`) },
     });
@@ -61,8 +74,21 @@ async function main() {
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
-  if (embedded) await embedded.stop();
+  if (embedded) {
+    await embedded.stop();
+    rmSync(join(root, '.data', 'test-runs', String(process.pid)), { recursive: true, force: true });
+  }
+  rmSync(buildDir, { recursive: true, force: true });
   process.exit(code);
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
 }
 
 main().catch((err) => {

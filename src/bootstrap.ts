@@ -7,6 +7,8 @@ import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ValidationFailedError } from './common/errors/app-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { registerJsonBodyParser } from './common/http/json-body-parser';
+import { registerRequestLogging, requestId } from './common/http/request-logging';
 import { createRootLogger } from './common/logging/root-logger';
 import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
@@ -74,12 +76,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
 
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, databaseUrl, logger, simulator }),
-      new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, onProtoPoisoning: 'error', onConstructorPoisoning: 'error', return503OnClosing: true }),
+      new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true, genReqId: requestId }),
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
     cleanups.push(() => app.close());
     app.useLogger(app.get(Logger));
-    configureApp(app, config);
+    configureApp(app, config, logger);
     await app.init();
     return { app, config, logger, simulator, close: cleanup };
   } catch (err) {
@@ -89,10 +91,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
 }
 
 /** Global behaviour shared by every route: validation, errors, docs. */
-function configureApp(app: NestFastifyApplication, config: AppConfig): void {
-  // JSON only (CONTRACT §3): Fastify's default JSON parser stays, its text/plain one goes, and Nest's
-  // own parsers (urlencoded) are off (`bodyParser: false`), so any other body is a 415.
-  app.getHttpAdapter().getInstance().removeContentTypeParser(['text/plain']);
+function configureApp(app: NestFastifyApplication, config: AppConfig, logger: PinoLogger): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  // JSON only (CONTRACT §3): Nest's own parsers are off (`bodyParser: false`) and ours is the only
+  // one left, so any other body is a 415.
+  registerJsonBodyParser(fastify);
+  registerRequestLogging(fastify, logger);
   // Nest routes Fastify's own failures (bad JSON, body too large) through the global filter too.
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(

@@ -1,7 +1,6 @@
-import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Cache } from 'cache-manager';
+import { AppCache } from '../cache/app-cache';
 import { DataSource } from 'typeorm';
 import { updateReturning } from '../database/update-returning';
 
@@ -19,7 +18,7 @@ const TTL_MS = 10 * 60_000;
 @Injectable()
 export class TokenVersionStore {
   constructor(
-    @Inject(CACHE_MANAGER) private readonly cache: Cache,
+    private readonly cache: AppCache,
     @InjectDataSource() private readonly db: DataSource,
   ) {}
 

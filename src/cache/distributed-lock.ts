@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { createClient } from '@keyv/redis';
+import { ServiceUnavailableError } from '../common/errors/app-error';
+
+/** Bounds the wait for a (re)connection: a request must not hang while Redis is away. */
+const CONNECT_WAIT_MS = 1000;
 
 /**
  * A short mutual-exclusion lease. With Redis it holds across every instance sharing it
@@ -45,13 +49,25 @@ export class RedisLock extends DistributedLock {
 
   constructor(url: string, private readonly prefix = 'wxlogin:lock:') {
     super();
-    this.client = createClient({ url, socket: { reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } });
+    this.client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } });
     // Errors surface on the commands that fail; this only keeps a dropped connection from crashing.
-    this.client.on('error', (err: Error) => this.logger.warn(`Redis lock connection: ${err.message}`));
+    let lastLogged = 0;
+    this.client.on('error', (err: Error) => {
+      if (Date.now() - lastLogged < 10_000) return;
+      lastLogged = Date.now();
+      this.logger.warn(`Redis lock connection: ${err.message}`);
+    });
   }
 
-  private connected(): Promise<unknown> {
-    return (this.ready ??= this.client.connect());
+  private async connected(): Promise<void> {
+    this.ready ??= this.client.connect().catch(() => undefined); // the client keeps reconnecting on its own
+    if (this.client.isReady) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.ready,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ServiceUnavailableError('The cache')), CONNECT_WAIT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (!this.client.isReady) throw new ServiceUnavailableError('The cache');
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<string | undefined> {
@@ -67,6 +83,6 @@ export class RedisLock extends DistributedLock {
   }
 
   async close(): Promise<void> {
-    if (this.ready) await this.client.close().catch(() => undefined);
+    if (this.ready) await this.client.close().catch(() => this.client.destroy());
   }
 }

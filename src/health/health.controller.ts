@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/decorators/public.decorator';
+import { CacheHealthIndicator } from './cache.health';
 
 @ApiTags('operations')
 @Public()
@@ -11,17 +12,18 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly cache: CacheHealthIndicator,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Liveness and readiness: 503 when the database cannot be reached' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' } } } } })
+  @ApiOperation({ summary: 'Liveness and readiness: 503 when the database or the cache cannot be reached' })
+  @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' }, cache: { status: 'up' } } } } })
   @ApiServiceUnavailableResponse({
     schema: { example: { statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: 'database is down', status: 'error', error: { database: { status: 'down' } } } },
   })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<object> {
     try {
-      const result = await this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);
+      const result = await this.health.check([() => this.db.pingCheck('database', { timeout: 1500 }), () => this.cache.isHealthy('cache')]);
       return { status: result.status, info: result.info };
     } catch (err) {
       const details = (err as { getResponse?: () => { error?: object } }).getResponse?.();

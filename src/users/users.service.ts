@@ -26,16 +26,23 @@ export class UsersService {
   /**
    * Creates or updates the user of an openid in one `INSERT … ON CONFLICT` (the unique index on
    * open_id makes simultaneous first logins converge on one row). Given fields overwrite, absent
-   * ones keep their stored value, and a deleted user is reactivated.
+   * ones keep their stored value, and a deleted user is reactivated. `beforeCommit` runs inside the
+   * transaction: if it fails (the cache is down), the row is rolled back and the login writes nothing.
    */
-  async upsertOnLogin(openId: string, unionId: string | undefined, profile: WechatProfile): Promise<WechatUser> {
+  async upsertOnLogin(
+    openId: string,
+    unionId: string | undefined,
+    profile: WechatProfile,
+    beforeCommit: (user: WechatUser) => Promise<void> = async () => undefined,
+  ): Promise<WechatUser> {
     const keys = Object.keys(PROFILE_COLUMNS) as (keyof WechatProfile)[];
     const values = [openId, unionId ?? null, ...keys.map((k) => profile[k] ?? null)];
     const given = keys.map((k) => profile[k] !== undefined && profile[k] !== null);
     const updates = keys.map((k, i) =>
       given[i] ? `"${PROFILE_COLUMNS[k]}" = EXCLUDED."${PROFILE_COLUMNS[k]}"` : `"${PROFILE_COLUMNS[k]}" = "wechat_user"."${PROFILE_COLUMNS[k]}"`,
     );
-    const rows: Record<string, unknown>[] = await this.db.query(
+    return this.db.transaction(async (tx) => {
+      const rows: Record<string, unknown>[] = await tx.query(
       `INSERT INTO "wechat_user" ("open_id", "union_id", ${keys.map((k) => `"${PROFILE_COLUMNS[k]}"`).join(', ')})
        VALUES ($1, $2, ${keys.map((_, i) => `$${i + 3}`).join(', ')})
        ON CONFLICT ("open_id") DO UPDATE SET
@@ -44,9 +51,12 @@ export class UsersService {
          "deleted_at" = NULL,
          "updated_at" = now()
        RETURNING *`,
-      values,
-    );
-    return toEntity(rows[0]);
+        values,
+      );
+      const user = toEntity(rows[0]);
+      await beforeCommit(user);
+      return user;
+    });
   }
 
   /** The active (not deleted) user, or undefined. */

@@ -1,6 +1,5 @@
-import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Cache } from 'cache-manager';
+import { Injectable, Logger } from '@nestjs/common';
+import { AppCache } from '../cache/app-cache';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DistributedLock } from '../cache/distributed-lock';
 import { InjectWechatSettings } from '../config/config.module';
@@ -31,7 +30,7 @@ export class AccessTokenService {
 
   constructor(
     private readonly api: WechatApiClient,
-    @Inject(CACHE_MANAGER) private readonly cache: Cache,
+    private readonly cache: AppCache,
     private readonly lock: DistributedLock,
     @InjectWechatSettings() private readonly settings: WechatSettings,
   ) {

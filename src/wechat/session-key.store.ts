@@ -1,6 +1,5 @@
-import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Inject, Injectable, Module } from '@nestjs/common';
-import type { Cache } from 'cache-manager';
+import { Injectable, Module } from '@nestjs/common';
+import { AppCache } from '../cache/app-cache';
 
 /** WeChat keeps a session_key valid for a few days at most; after that decryption needs a new login. */
 const SESSION_KEY_TTL_MS = 3 * 24 * 3600_000;
@@ -12,7 +11,7 @@ const SESSION_KEY_TTL_MS = 3 * 24 * 3600_000;
  */
 @Injectable()
 export class SessionKeyStore {
-  constructor(@Inject(CACHE_MANAGER) private readonly cache: Cache) {}
+  constructor(private readonly cache: AppCache) {}
 
   async save(openId: string, sessionKey: string): Promise<void> {
     await this.cache.set(key(openId), sessionKey, SESSION_KEY_TTL_MS);

@@ -12,7 +12,8 @@ import { WatermarkMismatchError } from './wechat.errors';
 
 /**
  * `POST /wechat/login` (CONTRACT §3): code → session → verified profile → one upserted row → token.
- * Every check runs before the single database write, so a failed login writes nothing.
+ * Every check runs before the single database write, and the cache writes happen inside its
+ * transaction, so a failed login writes nothing.
  */
 @Injectable()
 export class WechatLoginService {
@@ -44,8 +45,9 @@ export class WechatLoginService {
       if (typeof data.unionId === 'string' && data.unionId) unionId = data.unionId;
     }
 
-    const user = await this.users.upsertOnLogin(session.openId, unionId, profile);
-    await Promise.all([this.sessionKeys.save(session.openId, session.sessionKey), this.versions.remember(user.id, user.tokenVersion)]);
+    const user = await this.users.upsertOnLogin(session.openId, unionId, profile, (u) =>
+      Promise.all([this.sessionKeys.save(session.openId, session.sessionKey), this.versions.remember(u.id, u.tokenVersion)]).then(() => undefined),
+    );
     return { ...this.tokens.issue(user.id, user.tokenVersion), user: UserDto.from(user) };
   }
 }

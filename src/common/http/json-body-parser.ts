@@ -23,9 +23,17 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
       const poisoned = /prototype/i.test((err as Error).message);
       return done(new ValidationFailedError(poisoned ? 'Malformed JSON body: forbidden __proto__ or constructor.prototype key' : 'Malformed JSON body'), undefined);
     }
-    if (depthExceeds(parsed, MAX_BODY_DEPTH)) return done(new ValidationFailedError(`Malformed JSON body: nested deeper than ${MAX_BODY_DEPTH} levels`), undefined);
+    const tooDeep = tooDeepField(parsed);
+    if (tooDeep !== undefined) return done(new ValidationFailedError(`Malformed JSON body: ${tooDeep} is nested deeper than ${MAX_BODY_DEPTH} levels`), undefined);
     done(null, parsed);
   });
+}
+
+/** The top-level field (or "body") holding nesting deeper than the limit, if any. */
+function tooDeepField(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  if (Array.isArray(body)) return depthExceeds(body, MAX_BODY_DEPTH) ? 'body' : undefined;
+  return Object.entries(body).find(([, value]) => depthExceeds(value, MAX_BODY_DEPTH - 1))?.[0];
 }
 
 function depthExceeds(value: unknown, max: number): boolean {

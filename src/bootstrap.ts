@@ -79,7 +79,20 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
       new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true, genReqId: requestId }),
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
-    cleanups.push(() => app.close());
+    // Nest's close() destroys providers (database pool, WeChat client) before it closes the HTTP
+    // server; stop accepting and let in-flight requests finish first.
+    cleanups.push(async () => {
+      // Keep-alive connections become idle as their last response goes out; close them as they
+      // do, or the server would wait for clients to hang up.
+      const server = app.getHttpServer() as import('node:http').Server;
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      try {
+        await app.getHttpAdapter().getInstance().close();
+      } finally {
+        clearInterval(sweep);
+      }
+      await app.close();
+    });
     app.useLogger(app.get(Logger));
     configureApp(app, config, logger);
     await app.init();

@@ -21,9 +21,11 @@ export class EmbeddedPostgres {
     private readonly pg: { stop(): Promise<void> },
     readonly url: string,
     readonly dir: string,
+    readonly port: number,
   ) {}
 
-  static async start(options: { dataDir: string; logger: EmbeddedPostgresLogger; persistent?: boolean }): Promise<EmbeddedPostgres> {
+  /** `port`: a fixed port (a restart that clients must find again); default, any free loopback port. */
+  static async start(options: { dataDir: string; logger: EmbeddedPostgresLogger; persistent?: boolean; port?: number }): Promise<EmbeddedPostgres> {
     const { logger } = options;
     const dir = join(options.dataDir, 'postgres');
     const isRoot = userInfo().uid === 0;
@@ -37,7 +39,7 @@ export class EmbeddedPostgres {
     }
 
     const EmbeddedPostgresPackage = await importWithoutSignalHandlers();
-    const port = await freeLoopbackPort();
+    const port = options.port ?? (await freeLoopbackPort());
     const pg = new EmbeddedPostgresPackage({
       databaseDir: dir,
       user: 'postgres',
@@ -61,7 +63,7 @@ export class EmbeddedPostgres {
       throw new Error(`embedded PostgreSQL did not start (data in ${dir}): ${String((err as Error)?.message ?? 'it exited early')}`);
     }
     logger.log(`Embedded PostgreSQL listening on 127.0.0.1:${port} (data in ${dir})`);
-    return new EmbeddedPostgres(pg, `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, dir);
+    return new EmbeddedPostgres(pg, `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, dir, port);
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,10 @@ export interface WechatSimulatorServer {
   port: number;
   /** Stops listening and destroys every connection, hanging ones included. Idempotent. */
   close(): Promise<void>;
+  /** Open client connections right now (tests check that clients pool and release sockets). */
+  connections(): Promise<number>;
+  /** The most connections that were open at once since the start. */
+  peakConnections(): number;
 }
 
 export async function startWechatSimulatorServer(
@@ -23,12 +27,24 @@ export async function startWechatSimulatorServer(
 ): Promise<WechatSimulatorServer> {
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => void serve(sim, req, res));
+  let open = 0;
+  let peak = 0;
+  server.on('connection', (socket) => {
+    peak = Math.max(peak, ++open);
+    socket.once('close', () => open--);
+  });
   await listen(server, opts.port ?? 0, host);
 
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closing: Promise<void> | undefined;
-  return { url, port, close: () => (closing ??= closeServer(server)) };
+  return {
+    url,
+    port,
+    close: () => (closing ??= closeServer(server)),
+    connections: () => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
+    peakConnections: () => peak,
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -107,7 +107,8 @@ export class WechatApiClient implements OnModuleDestroy {
         path: this.basePath + request.path + query,
         headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        // The timeouts are the pool's headersTimeout/bodyTimeout, not an AbortSignal: an aborted
+        // request leaves its socket in the pool (measured with undici 7), a timed-out one is closed.
       });
       statusCode = res.statusCode;
       text = await res.body.text();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createApp, type RunningApp } from '../../src/bootstrap';
 import type { Env } from '../../src/config/configuration';
 import { WechatSimulator } from '../../src/sandbox/wechat-simulator';
-import { startWechatSimulatorServer } from '../../src/sandbox/wechat-simulator.server';
+import { startWechatSimulatorServer, type WechatSimulatorServer } from '../../src/sandbox/wechat-simulator.server';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_APPID = 'wx1234567890test';
@@ -24,6 +24,7 @@ export interface TestApp {
   /** The fake WeChat server (real HTTP on loopback) the app talks to. */
   wechat: WechatSimulator;
   wechatUrl: string;
+  wechatServer: WechatSimulatorServer;
   db: TestDatabase;
   /** Every log line the app wrote, as raw JSON text. */
   logLines: string[];
@@ -92,6 +93,7 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
     running,
     wechat,
     wechatUrl: server.url,
+    wechatServer: server,
     db,
     logLines,
     request,

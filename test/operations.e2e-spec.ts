@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, test } from 'node:test';
+import { Client } from 'pg';
+import { EmbeddedPostgres } from '../src/database/embedded-postgres';
+import { WechatSimulator } from '../src/sandbox/wechat-simulator';
+import { startWechatSimulatorServer } from '../src/sandbox/wechat-simulator.server';
+import { startTestApp, TEST_APPID, TEST_JWT_SECRET, TEST_SECRET } from './support/test-app';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+const MAIN = join(__dirname, '..', 'src', 'main.js');
+const quiet = { log: () => undefined, warn: () => undefined };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `node main.js` as an operator runs it; resolves once it listens. */
+async function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!output.includes('Listening on')) {
+    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not start:\n${output}`);
+    }
+    await sleep(50);
+  }
+  return { child, output: () => output, exited };
+}
+
+describe('operations', () => {
+  test('a hanging WeChat answers 503 within the timeout and leaks no socket; the pool stays bounded', async () => {
+    const app = await startTestApp();
+    try {
+      app.wechat.fail('/sns/jscode2session', { kind: 'hang' }, 20);
+      const started = Date.now();
+      const answers = await Promise.all(Array.from({ length: 20 }, () => app.login(undefined, 'code')));
+      const elapsed = Date.now() - started;
+      for (const a of answers) assert.equal(a.body?.code, 'WECHAT_UNAVAILABLE', a.text);
+      assert.ok(elapsed < 3000, `answered in ${elapsed} ms with WECHAT_TIMEOUT_MS=1500`);
+      // The aborted requests' sockets are destroyed, not left hanging on the upstream.
+      const deadline = Date.now() + 2000;
+      while ((await app.wechatServer.connections()) > 0 && Date.now() < deadline) await sleep(20);
+      assert.equal(await app.wechatServer.connections(), 0, 'sockets of timed-out requests are closed');
+
+      const ok = await Promise.all(Array.from({ length: 150 }, () => app.login(undefined, 'code')));
+      assert.deepEqual([...new Set(ok.map((a) => a.status))], [200]);
+      assert.ok(app.wechatServer.peakConnections() <= 64, `at most 64 upstream connections (saw ${app.wechatServer.peakConnections()})`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('the database stopped and started under a running app: 503 meanwhile, no crash, works again without a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-dbrestart-'));
+    let pg = await EmbeddedPostgres.start({ dataDir, logger: quiet });
+    const port = pg.port;
+    const db: TestDatabase = {
+      url: pg.url,
+      name: 'postgres',
+      async query(sql, params) {
+        const c = new Client({ connectionString: pg.url });
+        await c.connect();
+        try {
+          return (await c.query(sql, params as unknown[])).rows;
+        } finally {
+          await c.end();
+        }
+      },
+      drop: async () => undefined,
+    };
+    const app = await startTestApp({ db });
+    try {
+      const login = await app.login({ nickName: 'Survivor' });
+      assert.equal(login.status, 200, login.text);
+      const token = login.body.token;
+
+      await pg.stop();
+      const health = await app.request('GET', '/health');
+      assert.equal(health.status, 503);
+      assert.equal(health.body.code, 'SERVICE_UNAVAILABLE');
+      const me = await app.request('GET', '/users/me', { token });
+      assert.equal(me.status, 503, me.text);
+      assert.deepEqual(Object.keys(me.body).sort(), ['code', 'message', 'statusCode']);
+      assert.equal(me.body.code, 'SERVICE_UNAVAILABLE');
+      const failedLogin = await app.login(undefined, 'code');
+      assert.equal(failedLogin.status, 503, failedLogin.text);
+
+      pg = await EmbeddedPostgres.start({ dataDir, logger: quiet, port });
+      const deadline = Date.now() + 15_000;
+      let healthy = await app.request('GET', '/health');
+      while (healthy.status !== 200 && Date.now() < deadline) {
+        await sleep(100);
+        healthy = await app.request('GET', '/health');
+      }
+      assert.equal(healthy.status, 200, 'healthy again without a restart');
+      const again = await app.request('GET', '/users/me', { token });
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.body.nickname, 'Survivor');
+      assert.equal((await app.login(undefined, 'code')).status, 200);
+    } finally {
+      await app.close();
+      await pg.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('SIGTERM with requests in flight: every accepted request is answered, then exit 0', async () => {
+    const db = await createTestDatabase();
+    const sim = new WechatSimulator({ appId: TEST_APPID, secret: TEST_SECRET });
+    const upstream = await startWechatSimulatorServer(sim);
+    const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-sigterm-'));
+    const port = await freePort();
+    try {
+      const server = await startServerProcess({
+        NODE_ENV: 'test',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        WECHAT_APPID: TEST_APPID,
+        WECHAT_SECRET: TEST_SECRET,
+        WECHAT_API_BASE_URL: upstream.url,
+        JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: 'info',
+        DATA_DIR: dataDir,
+      });
+      // Slow upstream answers keep the logins in flight while the signal arrives.
+      sim.fail('/sns/jscode2session', { kind: 'delay', ms: 700 }, 10);
+      const inFlight = Array.from({ length: 10 }, async () => {
+        const { code } = sim.issueLoginCode();
+        const res = await fetch(`http://127.0.0.1:${port}/wechat/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+        return { status: res.status, body: (await res.json()) as { token?: string } };
+      });
+      await sleep(250);
+      assert.equal(sim.countRequests('/sns/jscode2session'), 10, 'all ten are in flight');
+      server.child.kill('SIGTERM');
+      const answers = await Promise.all(inFlight);
+      assert.deepEqual(answers.map((a) => a.status), Array(10).fill(200));
+      assert.ok(answers.every((a) => typeof a.body.token === 'string'));
+      assert.equal(await server.exited, 0, server.output());
+      assert.match(server.output(), /SIGTERM received/);
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'no longer listening');
+      const rows = await db.query('SELECT count(*)::int AS n FROM wechat_user');
+      assert.equal(rows[0].n, 10);
+    } finally {
+      await upstream.close();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('SIGTERM in zero-configuration mode stops the embedded PostgreSQL too, exit 0', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-sigterm-embedded-'));
+    const port = await freePort();
+    try {
+      const server = await startServerProcess({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+      assert.match(server.output(), /SANDBOX MODE/);
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      assert.equal(health.status, 200);
+      assert.ok(existsSync(join(dataDir, 'postgres', 'postmaster.pid')), 'embedded PostgreSQL is running');
+      server.child.kill('SIGTERM');
+      assert.equal(await server.exited, 0, server.output());
+      assert.equal(existsSync(join(dataDir, 'postgres', 'postmaster.pid')), false, 'embedded PostgreSQL stopped');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

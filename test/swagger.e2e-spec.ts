@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, type RunningApp } from '../src/bootstrap';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, any>>;
+  components: { schemas?: Record<string, any>; securitySchemes?: Record<string, any> };
+  security?: Record<string, string[]>[];
+};
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'];
+
+/** Resolves `#/components/schemas/X` references (one level is enough for error bodies). */
+function resolve(doc: Doc, schema: any): any {
+  if (schema?.$ref) {
+    const name = String(schema.$ref).replace('#/components/schemas/', '');
+    return doc.components.schemas?.[name];
+  }
+  return schema;
+}
+
+/** The security requirements that apply to an operation: its own, else the document's. */
+function effectiveSecurity(doc: Doc, op: any): Record<string, string[]>[] {
+  return op.security ?? doc.security ?? [];
+}
+
+describe('OpenAPI documentation (credentials configured: no sandbox)', () => {
+  let app: TestApp;
+  let doc: Doc;
+  let bearerNames: string[];
+
+  before(async () => {
+    app = await startTestApp();
+    const res = await app.request('GET', '/docs-json');
+    assert.equal(res.status, 200, res.text);
+    doc = res.body;
+    bearerNames = Object.entries(doc.components?.securitySchemes ?? {})
+      .filter(([, s]) => s.type === 'http' && String(s.scheme).toLowerCase() === 'bearer')
+      .map(([name]) => name);
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  test('GET /docs serves the Swagger UI as HTML without a token', async () => {
+    const res = await app.request('GET', '/docs');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(res.text, /swagger/i);
+  });
+
+  test('GET /docs-json is an OpenAPI 3 document served as JSON', async () => {
+    const res = await app.request('GET', '/docs-json');
+    assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+    assert.match(doc.openapi, /^3\./);
+    assert.equal(typeof doc.paths, 'object');
+  });
+
+  test('lists every route of the API', () => {
+    const expected: [string, string][] = [
+      ['post', '/wechat/login'],
+      ['get', '/users/me'],
+      ['patch', '/users/me'],
+      ['delete', '/users/me'],
+      ['post', '/auth/logout'],
+      ['get', '/health'],
+    ];
+    for (const [method, path] of expected) {
+      assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path} is missing; documented: ${Object.keys(doc.paths).join(', ')}`);
+    }
+  });
+
+  test('WechatLoginRequest: code is required, every property has a description and an example', () => {
+    const schema = doc.components.schemas?.WechatLoginRequest;
+    assert.ok(schema, 'components.schemas.WechatLoginRequest is missing');
+    assert.ok(Array.isArray(schema.required) && schema.required.includes('code'), `required: ${JSON.stringify(schema.required)}`);
+    for (const optional of ['rawData', 'signature', 'encryptedData', 'iv']) {
+      assert.ok(schema.properties?.[optional], `${optional} is not documented`);
+      assert.ok(!schema.required.includes(optional), `${optional} must be optional`);
+    }
+    for (const [name, prop] of Object.entries<any>(schema.properties)) {
+      assert.ok(typeof prop.description === 'string' && prop.description.length > 0, `WechatLoginRequest.${name} has no description`);
+      assert.ok(prop.example !== undefined, `WechatLoginRequest.${name} has no example`);
+    }
+    // The login route takes this schema as its body.
+    const body = doc.paths['/wechat/login'].post.requestBody?.content?.['application/json']?.schema;
+    assert.equal(body?.$ref, '#/components/schemas/WechatLoginRequest');
+  });
+
+  test('a bearer security scheme exists', () => {
+    assert.ok(bearerNames.length > 0, `no http bearer scheme in ${JSON.stringify(doc.components.securitySchemes)}`);
+  });
+
+  test('guarded operations declare the bearer scheme', () => {
+    const guarded: [string, string][] = [
+      ['get', '/users/me'],
+      ['patch', '/users/me'],
+      ['delete', '/users/me'],
+      ['post', '/auth/logout'],
+    ];
+    for (const [method, path] of guarded) {
+      const security = effectiveSecurity(doc, doc.paths[path][method]);
+      assert.ok(
+        security.some((req) => bearerNames.some((n) => n in req)),
+        `${method.toUpperCase()} ${path} does not declare bearer: ${JSON.stringify(security)}`,
+      );
+    }
+  });
+
+  test('public operations do not declare bearer (GET /health, POST /wechat/login, and the document default)', () => {
+    for (const [method, path] of [
+      ['get', '/health'],
+      ['post', '/wechat/login'],
+    ]) {
+      const security = effectiveSecurity(doc, doc.paths[path][method]);
+      // Either no requirement at all, or an explicit empty alternative `{}` that makes it optional.
+      const needsBearer = security.length > 0 && !security.some((req) => Object.keys(req).length === 0);
+      assert.equal(needsBearer, false, `${method.toUpperCase()} ${path} is marked as needing a token: ${JSON.stringify(security)}`);
+    }
+  });
+
+  test('GET /health really answers without a token (matches its documentation)', async () => {
+    const res = await app.request('GET', '/health');
+    assert.equal(res.status, 200);
+  });
+
+  test('POST /wechat/login documents 400, 401, 403, 429, 502 and 503 with an error body schema', () => {
+    const responses = doc.paths['/wechat/login'].post.responses ?? {};
+    assert.ok(responses['200'], 'the 200 answer is not documented');
+    for (const status of ['400', '401', '403', '429', '502', '503']) {
+      const r = responses[status];
+      assert.ok(r, `${status} is not documented; documented: ${Object.keys(responses).join(', ')}`);
+      const schema = resolve(doc, r.content?.['application/json']?.schema);
+      assert.ok(schema, `${status} has no application/json schema`);
+      for (const field of ['statusCode', 'code', 'message']) assert.ok(schema.properties?.[field], `${status} schema lacks ${field}`);
+    }
+    // Codes are where the contract puts them.
+    const codes = (status: string) => resolve(doc, responses[status].content['application/json'].schema).properties.code.enum ?? [];
+    assert.ok(codes('401').includes('WECHAT_CODE_INVALID'));
+    assert.ok(codes('401').includes('SIGNATURE_MISMATCH'));
+    assert.ok(codes('403').includes('WECHAT_USER_BLOCKED'));
+    assert.ok(codes('429').includes('WECHAT_RATE_LIMITED'));
+    assert.ok(codes('502').includes('WECHAT_BAD_RESPONSE'));
+    assert.ok(codes('503').includes('WECHAT_UNAVAILABLE'));
+    assert.ok(codes('400').includes('VALIDATION_FAILED'));
+    assert.ok(codes('400').includes('DECRYPT_FAILED'));
+  });
+
+  test('guarded operations document their 401', () => {
+    for (const [method, path] of [
+      ['get', '/users/me'],
+      ['patch', '/users/me'],
+      ['delete', '/users/me'],
+      ['post', '/auth/logout'],
+    ]) {
+      const r = doc.paths[path][method].responses?.['401'];
+      assert.ok(r, `${method.toUpperCase()} ${path} does not document 401`);
+      const schema = resolve(doc, r.content?.['application/json']?.schema);
+      assert.ok(schema?.properties?.code, `${method.toUpperCase()} ${path} 401 has no error schema`);
+    }
+  });
+
+  test('GET /health documents its 503', () => {
+    assert.ok(doc.paths['/health'].get.responses?.['503'], 'GET /health does not document 503');
+  });
+
+  test('every operation documents at least one error response', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const method of METHODS) {
+        const op = item[method];
+        if (!op) continue;
+        const errors = Object.keys(op.responses ?? {}).filter((s) => /^[45]\d\d$/.test(s));
+        assert.ok(errors.length > 0, `${method.toUpperCase()} ${path} documents no error response`);
+      }
+    }
+  });
+
+  test('sandbox routes are absent when WeChat credentials are configured', async () => {
+    const sandboxPaths = Object.keys(doc.paths).filter((p) => p.startsWith('/sandbox'));
+    assert.deepEqual(sandboxPaths, []);
+    const res = await app.request('POST', '/sandbox/wx-login', { body: {} });
+    assert.equal(res.status, 404);
+    assert.equal(res.body?.code, 'NOT_FOUND');
+    const phone = await app.request('POST', '/sandbox/phone-code', { body: {} });
+    assert.equal(phone.status, 404);
+  });
+});
+
+describe('OpenAPI documentation in sandbox mode (no WeChat credentials)', () => {
+  let running: RunningApp;
+  let db: TestDatabase;
+  let dataDir: string;
+  let baseUrl: string;
+
+  before(async () => {
+    db = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-swagger-'));
+    running = await createApp({
+      env: { NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
+      logDestination: { write: () => undefined },
+    });
+    await running.app.listen({ port: 0, host: '127.0.0.1' });
+    baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
+  });
+  after(async () => {
+    await running?.close();
+    await db?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the sandbox routes are documented, public, and answer', async () => {
+    assert.ok(running.simulator, 'sandbox mode expected');
+    const doc = (await (await fetch(`${baseUrl}/docs-json`)).json()) as Doc;
+    for (const path of ['/sandbox/wx-login', '/sandbox/phone-code']) {
+      const op = doc.paths[path]?.post;
+      assert.ok(op, `${path} is not documented in sandbox mode`);
+      const security = effectiveSecurity(doc, op);
+      assert.ok(security.length === 0 || security.some((r) => Object.keys(r).length === 0), `${path} is marked as needing a token: ${JSON.stringify(security)}`);
+    }
+    const res = await fetch(`${baseUrl}/sandbox/wx-login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(res.status, 200);
+    const issued = (await res.json()) as { code?: unknown };
+    assert.equal(typeof issued.code, 'string');
+  });
+});

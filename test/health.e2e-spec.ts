@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
-import { startTestApp, type TestApp } from './support/test-app';
+import { healthBecomes, startTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, serverUrl, type TestDatabase } from './support/test-database';
 
 /** Runs SQL on the server's admin database (not the app's). */
@@ -17,6 +17,7 @@ async function admin(sql: string): Promise<void> {
 
 describe('GET /health', () => {
   let app: TestApp;
+  let second: TestApp | undefined;
   let db: TestDatabase;
   let refusing = false;
 
@@ -39,6 +40,7 @@ describe('GET /health', () => {
   after(async () => {
     // The database can only be dropped (and the app closed cleanly) once it accepts connections again.
     if (refusing) await allowConnections().catch(() => undefined);
+    await second?.close();
     await app?.close();
     await db?.drop();
   });
@@ -53,8 +55,10 @@ describe('GET /health', () => {
 
   describe('database unreachable, then back (same process, no restart)', () => {
     let token: string;
+    /** A second instance on the same database (see `second` above): its memory cache knows nothing of the user. */
 
     before(async () => {
+      second = await startTestApp({ db });
       const login = await app.login({ nickName: 'Before' });
       assert.equal(login.status, 200, login.text);
       token = login.body.token;
@@ -66,7 +70,7 @@ describe('GET /health', () => {
     });
 
     test('GET /health → 503 JSON SERVICE_UNAVAILABLE', async () => {
-      const health = await app.request('GET', '/health');
+      const health = await healthBecomes(app, 503);
       assert.equal(health.status, 503, health.text);
       assert.match(health.headers.get('content-type') ?? '', /application\/json/);
       assert.equal(health.body.code, 'SERVICE_UNAVAILABLE');
@@ -84,8 +88,16 @@ describe('GET /health', () => {
       assert.equal(patch.body.statusCode, 503);
     });
 
-    test('GET /users/me → 503 SERVICE_UNAVAILABLE, not 500', async () => {
+    test('GET /users/me is still served from the cache (the profile read needs no database)', async () => {
       const read = await app.request('GET', '/users/me', { token });
+      assert.equal(read.status, 200, `${read.text}\n${failures()}`);
+      assert.equal(read.body.nickname, 'Before');
+    });
+
+    test('a user whose profile is not cached → 503 SERVICE_UNAVAILABLE, not 500', async () => {
+      // A token of a user this instance has not cached yet: a second app on the same database
+      // has its own memory cache, so both the guard and the profile read need the database.
+      const read = await second!.request('GET', '/users/me', { token });
       assert.equal(read.status, 503, `${read.text}\n${failures()}`);
       assert.equal(read.body.code, 'SERVICE_UNAVAILABLE');
     });
@@ -99,7 +111,7 @@ describe('GET /health', () => {
 
     test('once the database accepts connections again: /health 200 and PATCH 200 without a restart', async () => {
       await allowConnections();
-      const healthy = await app.request('GET', '/health');
+      const healthy = await healthBecomes(app, 200);
       assert.equal(healthy.status, 200, healthy.text);
       assert.equal(healthy.body.status, 'ok');
 

@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { WechatSimulator } from '../src/sandbox/wechat-simulator';
 import { startWechatSimulatorServer } from '../src/sandbox/wechat-simulator.server';
-import { startTestApp, TEST_APPID, TEST_JWT_SECRET, TEST_SECRET } from './support/test-app';
+import { healthBecomes, startTestApp, TEST_APPID, TEST_JWT_SECRET, TEST_SECRET } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const MAIN = join(__dirname, '..', 'src', 'main.js');
@@ -94,23 +94,22 @@ describe('operations', () => {
       const token = login.body.token;
 
       await pg.stop();
-      const health = await app.request('GET', '/health');
+      const health = await healthBecomes(app, 503);
       assert.equal(health.status, 503);
       assert.equal(health.body.code, 'SERVICE_UNAVAILABLE');
-      const me = await app.request('GET', '/users/me', { token });
-      assert.equal(me.status, 503, me.text);
-      assert.deepEqual(Object.keys(me.body).sort(), ['code', 'message', 'statusCode']);
-      assert.equal(me.body.code, 'SERVICE_UNAVAILABLE');
+      const patch = await app.request('PATCH', '/users/me', { token, body: { city: 'Offline' } });
+      assert.equal(patch.status, 503, patch.text);
+      assert.deepEqual(Object.keys(patch.body).sort(), ['code', 'message', 'statusCode']);
+      assert.equal(patch.body.code, 'SERVICE_UNAVAILABLE');
+      const cached = await app.request('GET', '/users/me', { token });
+      assert.equal(cached.status, 200, 'the profile is served from the cache meanwhile');
       const failedLogin = await app.login(undefined, 'code');
       assert.equal(failedLogin.status, 503, failedLogin.text);
 
       pg = await EmbeddedPostgres.start({ dataDir, logger: quiet, port });
       const deadline = Date.now() + 15_000;
-      let healthy = await app.request('GET', '/health');
-      while (healthy.status !== 200 && Date.now() < deadline) {
-        await sleep(100);
-        healthy = await app.request('GET', '/health');
-      }
+      let healthy = await healthBecomes(app, 200);
+      while (healthy.status !== 200 && Date.now() < deadline) healthy = await healthBecomes(app, 200);
       assert.equal(healthy.status, 200, 'healthy again without a restart');
       const again = await app.request('GET', '/users/me', { token });
       assert.equal(again.status, 200, again.text);

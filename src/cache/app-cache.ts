@@ -1,5 +1,5 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { randomUUID } from 'node:crypto';
 import { ServiceUnavailableError } from '../common/errors/app-error';
@@ -15,7 +15,7 @@ const REDIS_TIMEOUT_MS = 1000;
  * store cannot fail, so its calls go straight through.
  */
 @Injectable()
-export class AppCache {
+export class AppCache implements OnApplicationBootstrap {
   private readonly shared: boolean;
   private readonly probeKey = `health:${randomUUID()}`;
 
@@ -24,6 +24,28 @@ export class AppCache {
     @InjectCacheSettings() settings: CacheSettings,
   ) {
     this.shared = Boolean(settings.redisUrl);
+  }
+
+  /**
+   * Connects to Redis before the first request (the client connects lazily, and with the offline
+   * queue off a first command would fail instead of waiting). A Redis that is down at start does
+   * not stop the start: /health says so, and requests get 503 until it is back.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.shared) return;
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        if (await this.ping()) return;
+      } catch {
+        // not connected yet
+      }
+      if (Date.now() > deadline) {
+        new Logger(AppCache.name).warn('Redis did not answer at start; requests that need the cache get 503 until it does');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   get<T>(key: string): Promise<T | undefined> {

@@ -59,6 +59,11 @@ export class RedisLock extends DistributedLock {
     });
   }
 
+  /** Starts connecting now, so the first lock of a request does not wait for the handshake. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.connected().catch(() => undefined);
+  }
+
   private async connected(): Promise<void> {
     this.ready ??= this.client.connect().catch(() => undefined); // the client keeps reconnecting on its own
     if (this.client.isReady) return;

@@ -5,10 +5,20 @@ import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/decorators/public.decorator';
 import { CacheHealthIndicator } from './cache.health';
 
+/** Load balancers poll health often: one real check per second at most, shared by every caller. */
+const CHECK_INTERVAL_MS = 1000;
+
+interface HealthAnswer {
+  status: number;
+  body: object;
+}
+
 @ApiTags('operations')
 @Public()
 @Controller('health')
 export class HealthController {
+  private last?: { at: number; answer: Promise<HealthAnswer> };
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
@@ -16,20 +26,27 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Liveness and readiness: 503 when the database or the cache cannot be reached' })
+  @ApiOperation({ summary: 'Liveness and readiness: 503 when the database or the cache cannot be reached', description: 'Checked at most once a second; every caller in that second gets the same answer.' })
   @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' }, cache: { status: 'up' } } } } })
   @ApiServiceUnavailableResponse({
     schema: { example: { statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: 'database is down', status: 'error', error: { database: { status: 'down' } } } },
   })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<object> {
+    const now = Date.now();
+    if (!this.last || now - this.last.at >= CHECK_INTERVAL_MS) this.last = { at: now, answer: this.run() };
+    const { status, body } = await this.last.answer;
+    void reply.status(status);
+    return body;
+  }
+
+  private async run(): Promise<HealthAnswer> {
     try {
       const result = await this.health.check([() => this.db.pingCheck('database', { timeout: 1500 }), () => this.cache.isHealthy('cache')]);
-      return { status: result.status, info: result.info };
+      return { status: 200, body: { status: result.status, info: result.info } };
     } catch (err) {
       const details = (err as { getResponse?: () => { error?: object } }).getResponse?.();
       const down = Object.keys(details?.error ?? { database: 1 });
-      void reply.status(503);
-      return { statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: `${down.join(', ')} is down`, status: 'error', error: details?.error ?? {} };
+      return { status: 503, body: { statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: `${down.join(', ')} is down`, status: 'error', error: details?.error ?? {} } };
     }
   }
 }

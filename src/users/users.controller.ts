@@ -27,7 +27,7 @@ export class UsersController {
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserDto> {
     const user = await this.users.findActive(caller.id);
     if (!user) throw new UnauthorizedError('User no longer exists');
-    return UserDto.from(user);
+    return user;
   }
 
   @Patch()
@@ -35,7 +35,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiErrorResponses('VALIDATION_FAILED', 'UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async update(@CurrentUser() caller: AuthenticatedUser, @Body() body: UpdateUserDto): Promise<UserDto> {
-    return UserDto.from(await this.users.updateProfile(caller.id, body));
+    return this.users.updateProfile(caller.id, body);
   }
 
   @Delete()

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AppCache } from '../cache/app-cache';
 import { UnauthorizedError } from '../common/errors/app-error';
 import { updateReturning } from '../database/update-returning';
-import { WechatUser } from './wechat-user.entity';
+import { UserDto } from './dto/user.dto';
 
 /** Profile fields as WeChat gives them; `undefined` means "not given, keep what is stored". */
 export interface WechatProfile {
@@ -17,11 +18,21 @@ export interface WechatProfile {
 export type ProfileUpdate = WechatProfile;
 
 const PROFILE_COLUMNS = { nickname: 'nickname', avatarUrl: 'avatar_url', gender: 'gender', country: 'country', province: 'province', city: 'city' } as const;
+const PROFILE_KEYS = Object.keys(PROFILE_COLUMNS) as (keyof WechatProfile)[];
+const PROFILE_TTL_MS = 10 * 60_000;
+const USER_COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "gender", "country", "province", "city", "mobile", "created_at", "updated_at"`;
 
-/** The `wechat_user` table. Every write is a single statement, so concurrent requests need no locks. */
+/**
+ * The `wechat_user` table. Every write is a single statement, so concurrent requests need no locks.
+ * Reads of a user go through the cache (shared between instances with Redis); every write puts the
+ * row it returned there, so readers never see a value older than the last write they could observe.
+ */
 @Injectable()
 export class UsersService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly cache: AppCache,
+  ) {}
 
   /**
    * Creates or updates the user of an openid in one `INSERT … ON CONFLICT` (the unique index on
@@ -33,99 +44,92 @@ export class UsersService {
     openId: string,
     unionId: string | undefined,
     profile: WechatProfile,
-    beforeCommit: (user: WechatUser) => Promise<void> = async () => undefined,
-  ): Promise<WechatUser> {
-    const keys = Object.keys(PROFILE_COLUMNS) as (keyof WechatProfile)[];
-    const values = [openId, unionId ?? null, ...keys.map((k) => profile[k] ?? null)];
-    const given = keys.map((k) => profile[k] !== undefined && profile[k] !== null);
-    const updates = keys.map((k, i) =>
-      given[i] ? `"${PROFILE_COLUMNS[k]}" = EXCLUDED."${PROFILE_COLUMNS[k]}"` : `"${PROFILE_COLUMNS[k]}" = "wechat_user"."${PROFILE_COLUMNS[k]}"`,
-    );
+    beforeCommit: (user: UserDto, tokenVersion: number) => Promise<void> = async () => undefined,
+  ): Promise<{ user: UserDto; tokenVersion: number }> {
+    const values = [openId, unionId ?? null, ...PROFILE_KEYS.map((k) => profile[k] ?? null)];
+    const updates = PROFILE_KEYS.map((k) => {
+      const column = `"${PROFILE_COLUMNS[k]}"`;
+      return profile[k] !== undefined && profile[k] !== null ? `${column} = EXCLUDED.${column}` : `${column} = "wechat_user".${column}`;
+    });
     return this.db.transaction(async (tx) => {
       const rows: Record<string, unknown>[] = await tx.query(
-      `INSERT INTO "wechat_user" ("open_id", "union_id", ${keys.map((k) => `"${PROFILE_COLUMNS[k]}"`).join(', ')})
-       VALUES ($1, $2, ${keys.map((_, i) => `$${i + 3}`).join(', ')})
-       ON CONFLICT ("open_id") DO UPDATE SET
-         "union_id" = COALESCE(EXCLUDED."union_id", "wechat_user"."union_id"),
-         ${updates.join(',\n         ')},
-         "deleted_at" = NULL,
-         "updated_at" = now()
-       RETURNING *`,
+        `INSERT INTO "wechat_user" ("open_id", "union_id", ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}"`).join(', ')})
+         VALUES ($1, $2, ${PROFILE_KEYS.map((_, i) => `$${i + 3}`).join(', ')})
+         ON CONFLICT ("open_id") DO UPDATE SET
+           "union_id" = COALESCE(EXCLUDED."union_id", "wechat_user"."union_id"),
+           ${updates.join(', ')},
+           "deleted_at" = NULL,
+           "updated_at" = now()
+         RETURNING ${USER_COLUMNS}, "token_version"`,
         values,
       );
-      const user = toEntity(rows[0]);
-      await beforeCommit(user);
-      return user;
+      const user = UserDto.fromRow(rows[0]);
+      const tokenVersion = rows[0].token_version as number;
+      await this.remember(user);
+      await beforeCommit(user, tokenVersion);
+      return { user, tokenVersion };
     });
   }
 
-  /** The active (not deleted) user, or undefined. */
-  async findActive(id: number): Promise<WechatUser | undefined> {
-    const rows: Record<string, unknown>[] = await this.db.query(`SELECT * FROM "wechat_user" WHERE "id" = $1 AND "deleted_at" IS NULL`, [id]);
-    return rows[0] ? toEntity(rows[0]) : undefined;
+  /** The active (not deleted) user, from the cache when it has it; undefined when gone. */
+  async findActive(id: number): Promise<UserDto | undefined> {
+    const cached = await this.cache.get<UserDto>(cacheKey(id));
+    if (cached) return cached;
+    const rows: Record<string, unknown>[] = await this.db.query(`SELECT ${USER_COLUMNS} FROM "wechat_user" WHERE "id" = $1 AND "deleted_at" IS NULL`, [id]);
+    if (!rows[0]) return undefined;
+    const user = UserDto.fromRow(rows[0]);
+    await this.remember(user);
+    return user;
   }
 
-  async updateProfile(id: number, update: ProfileUpdate): Promise<WechatUser> {
-    const entries = (Object.keys(PROFILE_COLUMNS) as (keyof ProfileUpdate)[]).filter((k) => update[k] !== undefined);
+  async updateProfile(id: number, update: ProfileUpdate): Promise<UserDto> {
+    const entries = PROFILE_KEYS.filter((k) => update[k] !== undefined);
     if (entries.length === 0) {
       const current = await this.findActive(id);
       if (!current) throw new UnauthorizedError('User no longer exists');
       return current;
     }
     const sets = entries.map((k, i) => `"${PROFILE_COLUMNS[k]}" = $${i + 2}`);
-    const rows = await updateReturning<Record<string, unknown>>(
-      this.db,
-      `UPDATE "wechat_user" SET ${[...sets, '"updated_at" = now()'].join(', ')}
-       WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING *`,
-      [id, ...entries.map((k) => update[k])],
-    );
-    if (!rows[0]) throw new UnauthorizedError('User no longer exists');
-    return toEntity(rows[0]);
+    return this.updateOne(id, `${sets.join(', ')}, "updated_at" = now()`, entries.map((k) => update[k]));
   }
 
-  async setMobile(id: number, mobile: string): Promise<WechatUser> {
-    const rows = await updateReturning<Record<string, unknown>>(
-      this.db,
-      `UPDATE "wechat_user" SET "mobile" = $2, "updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING *`,
-      [id, mobile],
-    );
-    if (!rows[0]) throw new UnauthorizedError('User no longer exists');
-    return toEntity(rows[0]);
+  setMobile(id: number, mobile: string): Promise<UserDto> {
+    return this.updateOne(id, `"mobile" = $2, "updated_at" = now()`, [mobile]);
   }
 
   /**
    * Soft delete: the personal data goes, the row stays (its id and openid are kept so a later login
    * reactivates the same account, empty). Returns the openid, or undefined if there was no active user.
    */
-  async softDelete(id: number): Promise<{ openId: string; tokenVersion: number } | undefined> {
-    const rows = await updateReturning<{ open_id: string; token_version: number }>(
+  async softDelete(id: number): Promise<{ openId: string } | undefined> {
+    const rows = await updateReturning<{ open_id: string }>(
       this.db,
       `UPDATE "wechat_user" SET
          "nickname" = NULL, "avatar_url" = NULL, "gender" = NULL, "country" = NULL, "province" = NULL,
          "city" = NULL, "mobile" = NULL, "union_id" = NULL,
          "token_version" = "token_version" + 1, "deleted_at" = now(), "updated_at" = now()
-       WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING "open_id", "token_version"`,
+       WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING "open_id"`,
       [id],
     );
-    return rows[0] ? { openId: rows[0].open_id, tokenVersion: rows[0].token_version } : undefined;
+    await this.cache.del(cacheKey(id));
+    return rows[0] ? { openId: rows[0].open_id } : undefined;
+  }
+
+  private async updateOne(id: number, assignments: string, params: unknown[]): Promise<UserDto> {
+    const rows = await updateReturning<Record<string, unknown>>(
+      this.db,
+      `UPDATE "wechat_user" SET ${assignments} WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${USER_COLUMNS}`,
+      [id, ...params],
+    );
+    if (!rows[0]) throw new UnauthorizedError('User no longer exists');
+    const user = UserDto.fromRow(rows[0]);
+    await this.remember(user);
+    return user;
+  }
+
+  private remember(user: UserDto): Promise<void> {
+    return this.cache.set(cacheKey(user.id), user, PROFILE_TTL_MS);
   }
 }
 
-function toEntity(row: Record<string, any>): WechatUser {
-  return Object.assign(new WechatUser(), {
-    id: row.id,
-    nickname: row.nickname,
-    avatarUrl: row.avatar_url,
-    gender: row.gender,
-    country: row.country,
-    province: row.province,
-    city: row.city,
-    mobile: row.mobile,
-    openId: row.open_id,
-    unionId: row.union_id,
-    tokenVersion: row.token_version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    deletedAt: row.deleted_at,
-  });
-}
+const cacheKey = (id: number) => `user:${id}`;

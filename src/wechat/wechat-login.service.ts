@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TokenService } from '../auth/token.service';
 import { TokenVersionStore } from '../auth/token-version.store';
-import { UserDto } from '../users/dto/user.dto';
 import { UsersService, type WechatProfile } from '../users/users.service';
 import type { LoginResponse } from './dto/login.response';
 import type { WechatLoginRequest } from './dto/wechat-login.request';
@@ -45,10 +44,10 @@ export class WechatLoginService {
       if (typeof data.unionId === 'string' && data.unionId) unionId = data.unionId;
     }
 
-    const user = await this.users.upsertOnLogin(session.openId, unionId, profile, (u) =>
-      Promise.all([this.sessionKeys.save(session.openId, session.sessionKey), this.versions.remember(u.id, u.tokenVersion)]).then(() => undefined),
-    );
-    return { ...this.tokens.issue(user.id, user.tokenVersion), user: UserDto.from(user) };
+    const { user, tokenVersion } = await this.users.upsertOnLogin(session.openId, unionId, profile, async (u, version) => {
+      await Promise.all([this.sessionKeys.save(session.openId, session.sessionKey), this.versions.remember(u.id, version)]);
+    });
+    return { ...this.tokens.issue(user.id, tokenVersion), user };
   }
 }
 

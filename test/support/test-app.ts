@@ -110,3 +110,17 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
     },
   };
 }
+
+/**
+ * Polls `GET /health` until it answers `status` (it is re-checked at most once a second), within
+ * `timeoutMs`; returns the last answer.
+ */
+export async function healthBecomes(app: TestApp, status: number, timeoutMs = 3000): Promise<HttpAnswer> {
+  const deadline = Date.now() + timeoutMs;
+  let answer = await app.request('GET', '/health');
+  while (answer.status !== status && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    answer = await app.request('GET', '/health');
+  }
+  return answer;
+}

@@ -1,5 +1,4 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { WechatUser } from '../wechat-user.entity';
 
 /** The user as clients see it (CONTRACT §3 `User`): no token version, no deletion marker. */
 export class UserDto {
@@ -39,20 +38,21 @@ export class UserDto {
   @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T08:05:00.000Z' })
   updatedAt: string;
 
-  static from(u: WechatUser): UserDto {
+  /** From a `wechat_user` row (snake_case columns, as the driver returns them). */
+  static fromRow(row: Record<string, any>): UserDto {
     return {
-      id: u.id,
-      openId: u.openId,
-      unionId: u.unionId,
-      nickname: u.nickname,
-      avatarUrl: u.avatarUrl,
-      gender: u.gender as UserDto['gender'],
-      country: u.country,
-      province: u.province,
-      city: u.city,
-      mobile: u.mobile,
-      createdAt: new Date(u.createdAt).toISOString(),
-      updatedAt: new Date(u.updatedAt).toISOString(),
+      id: row.id,
+      openId: row.open_id,
+      unionId: row.union_id,
+      nickname: row.nickname,
+      avatarUrl: row.avatar_url,
+      gender: row.gender,
+      country: row.country,
+      province: row.province,
+      city: row.city,
+      mobile: row.mobile,
+      createdAt: new Date(row.created_at).toISOString(),
+      updatedAt: new Date(row.updated_at).toISOString(),
     };
   }
 }

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { AppCache } from '../cache/app-cache';
-import { DataSource } from 'typeorm';
-import { updateReturning } from '../database/update-returning';
+import { Sql } from '../database/sql';
 
 /** Cached value for a deleted or missing user, so their tokens are refused without a query. */
 const GONE = -1;
@@ -19,7 +17,7 @@ const TTL_MS = 10 * 60_000;
 export class TokenVersionStore {
   constructor(
     private readonly cache: AppCache,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly sql: Sql,
   ) {}
 
   /** The version tokens of this user must carry; undefined when the user is deleted or unknown. */
@@ -27,7 +25,7 @@ export class TokenVersionStore {
     const key = cacheKey(userId);
     let version = await this.cache.get<number>(key);
     if (version === undefined) {
-      const rows: { token_version: number }[] = await this.db.query(
+      const rows = await this.sql.rows<{ token_version: number }>(
         `SELECT "token_version" FROM "wechat_user" WHERE "id" = $1 AND "deleted_at" IS NULL`,
         [userId],
       );
@@ -44,8 +42,7 @@ export class TokenVersionStore {
 
   /** Revokes every token issued to the user until now. */
   async revokeAll(userId: number): Promise<void> {
-    const rows = await updateReturning<{ token_version: number }>(
-      this.db,
+    const rows = await this.sql.rows<{ token_version: number }>(
       `UPDATE "wechat_user" SET "token_version" = "token_version" + 1 WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING "token_version"`,
       [userId],
     );

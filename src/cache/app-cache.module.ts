@@ -41,7 +41,8 @@ function withErrorLog<T extends { on(event: 'error', listener: (err: Error) => v
                 { url: settings.redisUrl, disableOfflineQueue: true, socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } },
                 { namespace: 'wxlogin', keyPrefixSeparator: ':', throwOnErrors: true, throwOnConnectError: true },
               ))
-            : createMemoryKeyv({ lruSize: 100_000 })) as any,
+            : // Values are never mutated after a set, so no defensive clone; one map, no key hashing.
+              createMemoryKeyv({ lruSize: 100_000, useClone: false, storeHashSize: 1 })) as any,
         ],
       }),
     }),

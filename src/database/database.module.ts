@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DatabaseSettings } from '../config/configuration';
 import { WechatUser } from '../users/wechat-user.entity';
 import { MigrationRunner } from './migration-runner';
+import { Sql } from './sql';
 import { MIGRATIONS } from './migrations';
 
 export const ENTITIES = [WechatUser];
@@ -32,7 +33,9 @@ export class DatabaseModule {
           }),
         }),
       ],
-      providers: [MigrationRunner],
+      global: true,
+      providers: [MigrationRunner, Sql],
+      exports: [Sql],
     };
   }
 }

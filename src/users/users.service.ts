@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppCache } from '../cache/app-cache';
 import { UnauthorizedError } from '../common/errors/app-error';
-import { updateReturning } from '../database/update-returning';
+import { Sql } from '../database/sql';
 import { UserDto } from './dto/user.dto';
 
 /** Profile fields as WeChat gives them; `undefined` means "not given, keep what is stored". */
@@ -30,29 +28,22 @@ const USER_COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "ge
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly sql: Sql,
     private readonly cache: AppCache,
   ) {}
 
   /**
    * Creates or updates the user of an openid in one `INSERT … ON CONFLICT` (the unique index on
    * open_id makes simultaneous first logins converge on one row). Given fields overwrite, absent
-   * ones keep their stored value, and a deleted user is reactivated. `beforeCommit` runs inside the
-   * transaction: if it fails (the cache is down), the row is rolled back and the login writes nothing.
+   * ones keep their stored value, and a deleted user is reactivated.
    */
-  async upsertOnLogin(
-    openId: string,
-    unionId: string | undefined,
-    profile: WechatProfile,
-    beforeCommit: (user: UserDto, tokenVersion: number) => Promise<void> = async () => undefined,
-  ): Promise<{ user: UserDto; tokenVersion: number }> {
+  async upsertOnLogin(openId: string, unionId: string | undefined, profile: WechatProfile): Promise<{ user: UserDto; tokenVersion: number }> {
     const values = [openId, unionId ?? null, ...PROFILE_KEYS.map((k) => profile[k] ?? null)];
     const updates = PROFILE_KEYS.map((k) => {
       const column = `"${PROFILE_COLUMNS[k]}"`;
       return profile[k] !== undefined && profile[k] !== null ? `${column} = EXCLUDED.${column}` : `${column} = "wechat_user".${column}`;
     });
-    return this.db.transaction(async (tx) => {
-      const rows: Record<string, unknown>[] = await tx.query(
+    const rows = await this.sql.rows(
         `INSERT INTO "wechat_user" ("open_id", "union_id", ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}"`).join(', ')})
          VALUES ($1, $2, ${PROFILE_KEYS.map((_, i) => `$${i + 3}`).join(', ')})
          ON CONFLICT ("open_id") DO UPDATE SET
@@ -63,19 +54,16 @@ export class UsersService {
          RETURNING ${USER_COLUMNS}, "token_version"`,
         values,
       );
-      const user = UserDto.fromRow(rows[0]);
-      const tokenVersion = rows[0].token_version as number;
-      await this.remember(user);
-      await beforeCommit(user, tokenVersion);
-      return { user, tokenVersion };
-    });
+    const user = UserDto.fromRow(rows[0]);
+    await this.remember(user);
+    return { user, tokenVersion: rows[0].token_version as number };
   }
 
   /** The active (not deleted) user, from the cache when it has it; undefined when gone. */
   async findActive(id: number): Promise<UserDto | undefined> {
     const cached = await this.cache.get<UserDto>(cacheKey(id));
     if (cached) return cached;
-    const rows: Record<string, unknown>[] = await this.db.query(`SELECT ${USER_COLUMNS} FROM "wechat_user" WHERE "id" = $1 AND "deleted_at" IS NULL`, [id]);
+    const rows = await this.sql.rows(`SELECT ${USER_COLUMNS} FROM "wechat_user" WHERE "id" = $1 AND "deleted_at" IS NULL`, [id]);
     if (!rows[0]) return undefined;
     const user = UserDto.fromRow(rows[0]);
     await this.remember(user);
@@ -102,8 +90,7 @@ export class UsersService {
    * reactivates the same account, empty). Returns the openid, or undefined if there was no active user.
    */
   async softDelete(id: number): Promise<{ openId: string } | undefined> {
-    const rows = await updateReturning<{ open_id: string }>(
-      this.db,
+    const rows = await this.sql.rows<{ open_id: string }>(
       `UPDATE "wechat_user" SET
          "nickname" = NULL, "avatar_url" = NULL, "gender" = NULL, "country" = NULL, "province" = NULL,
          "city" = NULL, "mobile" = NULL, "union_id" = NULL,
@@ -116,8 +103,7 @@ export class UsersService {
   }
 
   private async updateOne(id: number, assignments: string, params: unknown[]): Promise<UserDto> {
-    const rows = await updateReturning<Record<string, unknown>>(
-      this.db,
+    const rows = await this.sql.rows(
       `UPDATE "wechat_user" SET ${assignments} WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${USER_COLUMNS}`,
       [id, ...params],
     );

@@ -11,8 +11,8 @@ import { WatermarkMismatchError } from './wechat.errors';
 
 /**
  * `POST /wechat/login` (CONTRACT §3): code → session → verified profile → one upserted row → token.
- * Every check runs before the single database write, and the cache writes happen inside its
- * transaction, so a failed login writes nothing.
+ * Every check, and the first cache write, runs before the single database statement, so a failed
+ * login writes nothing to the database.
  */
 @Injectable()
 export class WechatLoginService {
@@ -44,9 +44,11 @@ export class WechatLoginService {
       if (typeof data.unionId === 'string' && data.unionId) unionId = data.unionId;
     }
 
-    const { user, tokenVersion } = await this.users.upsertOnLogin(session.openId, unionId, profile, async (u, version) => {
-      await Promise.all([this.sessionKeys.save(session.openId, session.sessionKey), this.versions.remember(u.id, version)]);
-    });
+    // The session key goes to the cache first: with the cache down the login fails before the
+    // database is touched. It is WeChat's newest key for this openid whatever happens next.
+    await this.sessionKeys.save(session.openId, session.sessionKey);
+    const { user, tokenVersion } = await this.users.upsertOnLogin(session.openId, unionId, profile);
+    await this.versions.remember(user.id, tokenVersion);
     return { ...this.tokens.issue(user.id, tokenVersion), user };
   }
 }

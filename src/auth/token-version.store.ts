@@ -25,7 +25,8 @@ export class TokenVersionStore {
     const key = cacheKey(userId);
     let version = await this.cache.get<number>(key);
     if (version === undefined) {
-      const rows = await this.sql.rows<{ token_version: number }>(
+      const rows = await this.sql.prepared<{ token_version: number }>(
+        'wechat_user_token_version',
         `SELECT "token_version" FROM "wechat_user" WHERE "id" = $1 AND "deleted_at" IS NULL`,
         [userId],
       );

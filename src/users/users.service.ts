@@ -19,6 +19,15 @@ const PROFILE_COLUMNS = { nickname: 'nickname', avatarUrl: 'avatar_url', gender:
 const PROFILE_KEYS = Object.keys(PROFILE_COLUMNS) as (keyof WechatProfile)[];
 const PROFILE_TTL_MS = 10 * 60_000;
 const USER_COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "gender", "country", "province", "city", "mobile", "created_at", "updated_at"`;
+const UPSERT_SQL = `
+  INSERT INTO "wechat_user" ("open_id", "union_id", ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}"`).join(', ')})
+  VALUES ($1, $2, ${PROFILE_KEYS.map((_, i) => `$${i + 3}`).join(', ')})
+  ON CONFLICT ("open_id") DO UPDATE SET
+    "union_id" = COALESCE(EXCLUDED."union_id", "wechat_user"."union_id"),
+    ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}" = COALESCE(EXCLUDED."${PROFILE_COLUMNS[k]}", "wechat_user"."${PROFILE_COLUMNS[k]}")`).join(',\n    ')},
+    "deleted_at" = NULL,
+    "updated_at" = now()
+  RETURNING ${USER_COLUMNS}, "token_version"`;
 
 /**
  * The `wechat_user` table. Every write is a single statement, so concurrent requests need no locks.
@@ -38,22 +47,9 @@ export class UsersService {
    * ones keep their stored value, and a deleted user is reactivated.
    */
   async upsertOnLogin(openId: string, unionId: string | undefined, profile: WechatProfile): Promise<{ user: UserDto; tokenVersion: number }> {
-    const values = [openId, unionId ?? null, ...PROFILE_KEYS.map((k) => profile[k] ?? null)];
-    const updates = PROFILE_KEYS.map((k) => {
-      const column = `"${PROFILE_COLUMNS[k]}"`;
-      return profile[k] !== undefined && profile[k] !== null ? `${column} = EXCLUDED.${column}` : `${column} = "wechat_user".${column}`;
-    });
-    const rows = await this.sql.rows(
-        `INSERT INTO "wechat_user" ("open_id", "union_id", ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}"`).join(', ')})
-         VALUES ($1, $2, ${PROFILE_KEYS.map((_, i) => `$${i + 3}`).join(', ')})
-         ON CONFLICT ("open_id") DO UPDATE SET
-           "union_id" = COALESCE(EXCLUDED."union_id", "wechat_user"."union_id"),
-           ${updates.join(', ')},
-           "deleted_at" = NULL,
-           "updated_at" = now()
-         RETURNING ${USER_COLUMNS}, "token_version"`,
-        values,
-      );
+    // Absent fields are sent as NULL, and COALESCE keeps the stored value for them: one statement
+    // text for every login, so it is prepared once per connection.
+    const rows = await this.sql.prepared('wechat_user_upsert', UPSERT_SQL, [openId, unionId ?? null, ...PROFILE_KEYS.map((k) => profile[k] ?? null)]);
     const user = UserDto.fromRow(rows[0]);
     await this.remember(user);
     return { user, tokenVersion: rows[0].token_version as number };
@@ -63,7 +59,7 @@ export class UsersService {
   async findActive(id: number): Promise<UserDto | undefined> {
     const cached = await this.cache.get<UserDto>(cacheKey(id));
     if (cached) return cached;
-    const rows = await this.sql.rows(`SELECT ${USER_COLUMNS} FROM "wechat_user" WHERE "id" = $1 AND "deleted_at" IS NULL`, [id]);
+    const rows = await this.sql.prepared('wechat_user_by_id', `SELECT ${USER_COLUMNS} FROM "wechat_user" WHERE "id" = $1 AND "deleted_at" IS NULL`, [id]);
     if (!rows[0]) return undefined;
     const user = UserDto.fromRow(rows[0]);
     await this.remember(user);

@@ -33,7 +33,8 @@ export function createRootLogger({ level, pretty, destination }: RootLoggerOptio
   const options = {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    // Epoch milliseconds: a third of the cost of an ISO string on every line; pino-pretty shows it readable.
+    timestamp: pino.stdTimeFunctions.epochTime,
   };
   if (destination) return pino(options, destination);
   if (pretty) {

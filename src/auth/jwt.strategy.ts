@@ -22,12 +22,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(claims: TokenClaims): Promise<AuthenticatedUser> {
+  /** The caller of a verified token, if the token is still current (not revoked, user not deleted). */
+  async validate(claims: TokenClaims): Promise<AuthenticatedUser & { claims: TokenClaims }> {
     const id = Number(claims.sub);
     if (!Number.isSafeInteger(id) || id <= 0 || !Number.isInteger(claims.ver)) throw new UnauthorizedError('Malformed token claims');
     const current = await this.versions.current(id);
     if (current === undefined) throw new UnauthorizedError('User no longer exists');
     if (current !== claims.ver) throw new UnauthorizedError('Token has been revoked');
-    return { id, tokenVersion: claims.ver };
+    // `claims` lets the guard remember the verified token; it strips them before handlers see the user.
+    return { id, tokenVersion: claims.ver, claims };
   }
 }

@@ -43,5 +43,16 @@ export function createRootLogger({ level, pretty, destination }: RootLoggerOptio
       transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
     });
   }
-  return pino(options);
+  // Lines are written in 4 KiB batches rather than one write(2) per line (a line per request),
+  // and at least every 250 ms so a quiet service's lines are not held back; pino flushes what is
+  // left when the process exits.
+  const stdout = pino.destination({ dest: 1, minLength: 4096, sync: false });
+  setInterval(() => {
+    try {
+      stdout.flush();
+    } catch {
+      // not ready yet, or already writing: the next tick flushes
+    }
+  }, 250).unref();
+  return pino(options, stdout);
 }

@@ -50,17 +50,10 @@ describe('POST /wechat/login', () => {
   const rowCount = async () => Number((await app.db.query<{ n: string }>('SELECT count(*) AS n FROM wechat_user'))[0].n);
   const login = (body: unknown) => app.request('POST', '/wechat/login', { body });
 
-  /**
-   * The session_key the fake bound to an issued code that has not been exchanged yet. The simulator
-   * has no public accessor for it (`currentSessionKey` only knows a key once jscode2session handed it
-   * out, and by then the code is spent; the next code gets a new key). Yet a request whose rawData
-   * and encryptedData disagree, or whose encrypted payload carries a foreign watermark, needs exactly
-   * that key, so this reads the simulator's private `loginCodes` map and fails loudly if it changes.
-   */
+  /** The session_key the fake bound to an issued, not yet exchanged code (to craft data WeChat never would). */
   function pendingSessionKey(code: string): string {
-    const codes = (app.wechat as unknown as { loginCodes?: Map<string, { sessionKey?: unknown }> }).loginCodes;
-    const key = codes?.get(code)?.sessionKey;
-    assert.ok(typeof key === 'string' && key.length > 0, 'test setup: cannot read the pending session_key of an issued code (WechatSimulator.loginCodes changed?)');
+    const key = app.wechat.pendingSessionKey(code);
+    assert.ok(key, `test setup: no pending session_key for code ${code}`);
     return key;
   }
 

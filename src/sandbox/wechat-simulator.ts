@@ -349,6 +349,15 @@ export class WechatSimulator {
     return this.sessionKeys.get(openId);
   }
 
+  /**
+   * The session_key bound to an issued code not exchanged yet: what a mini program's data for that
+   * login is signed and encrypted with. Tests use it to craft data (a foreign watermark, rawData and
+   * encryptedData that disagree) that WeChat itself would never hand out.
+   */
+  pendingSessionKey(code: string): string | undefined {
+    return this.loginCodes.get(code)?.sessionKey;
+  }
+
   // ---------------------------------------------------------------- test controls
 
   /** Requests received for a path since the last reset() (not capped). */

@@ -20,7 +20,6 @@ const autocannon = require('autocannon');
 const { fork, spawn, spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
-const { createServer } = require('node:net');
 const { join } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 
@@ -48,17 +47,6 @@ function parseArgs(argv) {
     else out[m[1]] = true;
   }
   return out;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function forkReady(file, env) {
@@ -125,7 +113,8 @@ async function main() {
 
   const baseline = await forkReady('baseline-server.js', {});
   const wechat = await forkReady('fake-wechat-server.js', { BENCH_APPID: APPID, BENCH_SECRET: SECRET });
-  const port = await freePort();
+  const { freeLoopbackPort } = require(join(root, 'dist', 'common', 'system.js'));
+  const port = await freeLoopbackPort();
   const appEnv = {
     PATH: process.env.PATH,
     NODE_ENV: 'production',

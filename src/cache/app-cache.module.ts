@@ -6,21 +6,7 @@ import { getConfigToken } from '@nestjs/config';
 import type { CacheSettings } from '../config/configuration';
 import { AppCache } from './app-cache';
 import { DistributedLock, InProcessLock, RedisLock } from './distributed-lock';
-
-/**
- * Keyv reports a lost Redis connection as 'error' events (on every reconnect attempt): log them,
- * at most one line per 10 s, instead of letting an unheard 'error' event crash the process.
- */
-function withErrorLog<T extends { on(event: 'error', listener: (err: Error) => void): unknown }>(keyv: T): T {
-  const logger = new Logger('Cache');
-  let lastLogged = 0;
-  keyv.on('error', (err: Error) => {
-    if (Date.now() - lastLogged < 10_000) return;
-    lastLogged = Date.now();
-    logger.warn(`Redis: ${err?.message ?? err}`);
-  });
-  return keyv;
-}
+import { redisClientOptions, throttledRedisErrorLog } from './redis';
 
 /**
  * cache-manager over Keyv: Redis when REDIS_URL is set (shared by every instance), otherwise an
@@ -36,11 +22,12 @@ function withErrorLog<T extends { on(event: 'error', listener: (err: Error) => v
         // Both return a Keyv; the cast bridges two copies of Keyv's type declarations.
         stores: [
           (settings.redisUrl
-            ? withErrorLog(createRedisKeyv(
-                // Fail fast while disconnected (AppCache bounds the wait for the reconnect itself).
-                { url: settings.redisUrl, disableOfflineQueue: true, socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } },
-                { namespace: 'wxlogin', keyPrefixSeparator: ':', throwOnErrors: true, throwOnConnectError: true },
-              ))
+            ? createRedisKeyv(redisClientOptions(settings.redisUrl), {
+                namespace: 'wxlogin',
+                keyPrefixSeparator: ':',
+                throwOnErrors: true,
+                throwOnConnectError: true,
+              }).on('error', throttledRedisErrorLog(new Logger('Cache'), 'Redis'))
             : // Values are never mutated after a set, so no defensive clone; one map, no key hashing.
               createMemoryKeyv({ lruSize: 100_000, useClone: false, storeHashSize: 1 })) as any,
         ],

@@ -2,12 +2,9 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { randomUUID } from 'node:crypto';
-import { ServiceUnavailableError } from '../common/errors/app-error';
 import { InjectCacheSettings } from '../config/config.module';
 import type { CacheSettings } from '../config/configuration';
-
-/** A cache call that takes longer than this means Redis is unreachable (its client waits forever). */
-const REDIS_TIMEOUT_MS = 1000;
+import { withinRedisWait } from './redis';
 
 /**
  * The one door to cache-manager. With Redis, every call is bounded in time and any failure becomes
@@ -68,15 +65,6 @@ export class AppCache implements OnApplicationBootstrap {
   }
 
   private guard<T>(operation: Promise<T>): Promise<T> {
-    if (!this.shared) return operation;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ServiceUnavailableError('The cache')), REDIS_TIMEOUT_MS);
-    });
-    return Promise.race([operation, timeout])
-      .catch((err) => {
-        throw err instanceof ServiceUnavailableError ? err : new ServiceUnavailableError('The cache', err);
-      })
-      .finally(() => clearTimeout(timer));
+    return this.shared ? withinRedisWait(operation) : operation;
   }
 }

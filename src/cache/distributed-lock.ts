@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { createClient } from '@keyv/redis';
 import { ServiceUnavailableError } from '../common/errors/app-error';
-
-/** Bounds the wait for a (re)connection: a request must not hang while Redis is away. */
-const CONNECT_WAIT_MS = 1000;
+import { redisClientOptions, throttledRedisErrorLog, withinRedisWait } from './redis';
 
 /**
  * A short mutual-exclusion lease. With Redis it holds across every instance sharing it
@@ -49,14 +47,9 @@ export class RedisLock extends DistributedLock {
 
   constructor(url: string, private readonly prefix = 'wxlogin:lock:') {
     super();
-    this.client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } });
+    this.client = createClient(redisClientOptions(url));
     // Errors surface on the commands that fail; this only keeps a dropped connection from crashing.
-    let lastLogged = 0;
-    this.client.on('error', (err: Error) => {
-      if (Date.now() - lastLogged < 10_000) return;
-      lastLogged = Date.now();
-      this.logger.warn(`Redis lock connection: ${err.message}`);
-    });
+    this.client.on('error', throttledRedisErrorLog(this.logger, 'Redis lock connection'));
   }
 
   /** Starts connecting now, so the first lock of a request does not wait for the handshake. */
@@ -67,11 +60,7 @@ export class RedisLock extends DistributedLock {
   private async connected(): Promise<void> {
     this.ready ??= this.client.connect().catch(() => undefined); // the client keeps reconnecting on its own
     if (this.client.isReady) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.ready,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ServiceUnavailableError('The cache')), CONNECT_WAIT_MS))),
-    ]).finally(() => clearTimeout(timer));
+    await withinRedisWait(this.ready);
     if (!this.client.isReady) throw new ServiceUnavailableError('The cache');
   }
 

@@ -9,12 +9,13 @@ export interface ErrorBody {
 
 const body = (code: ErrorCode, message: string): ErrorBody => ({ statusCode: ERROR_STATUS[code], code, message });
 
-/** Fastify's own failures before a route runs (body parsing, limits), by their error code. */
+/**
+ * Fastify's own failures before a route runs, by their error code. (Bad JSON never gets here as a
+ * Fastify error: our body parser raises VALIDATION_FAILED itself, see common/http/json-body-parser.ts.)
+ */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_FAILED',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_FAILED',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
   FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
@@ -56,15 +57,13 @@ export function toErrorBody(err: unknown): { body: ErrorBody; internal: boolean 
     return { body: body(status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_FAILED', err.message), internal: status >= 500 };
   }
 
-  const e = err as { code?: string; statusCode?: number; message?: string; name?: string } | undefined;
+  const e = err as { code?: string; statusCode?: number; message?: string } | undefined;
   const fastifyCode = e?.code ? FASTIFY_CODES[e.code] : undefined;
-  if (fastifyCode === 'VALIDATION_FAILED') return { body: body(fastifyCode, `Malformed request body: ${e!.message}`), internal: false };
   if (fastifyCode) return { body: body(fastifyCode, e!.message ?? fastifyCode), internal: false };
-  // JSON syntax errors and prototype poisoning from Fastify's JSON parser carry statusCode 400.
+  // Any other client error Fastify reports (it sets statusCode 4xx).
   if (e && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     const code = HTTP_STATUS_CODES[e.statusCode] ?? 'VALIDATION_FAILED';
-    const message = e.name === 'SyntaxError' ? 'Malformed JSON body' : (e.message ?? 'Bad request');
-    return { body: body(code, code === 'VALIDATION_FAILED' ? message : (e.message ?? code)), internal: false };
+    return { body: body(code, e.message ?? code), internal: false };
   }
   if (isDatabaseUnavailable(err)) return { body: body('SERVICE_UNAVAILABLE', 'The database is unavailable, try again later'), internal: true };
   return { body: body('INTERNAL_ERROR', 'Internal server error'), internal: true };

@@ -9,20 +9,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    sendError(exception, ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>(), this.logger);
+    const request = ctx.getRequest<FastifyRequest | undefined>();
+    const reply = ctx.getResponse<FastifyReply>();
+    const { body, internal } = toErrorBody(exception);
+    if (internal) {
+      const err = exception as Error;
+      // Only the error's class, code and message: never request bodies or headers.
+      this.logger.error(
+        { err: { type: err?.name, code: (err as any)?.code, message: err?.message }, route: request?.routeOptions?.url, code: body.code },
+        `request failed: ${body.code}`,
+      );
+    }
+    if (reply.sent) return;
+    void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
-}
-
-export function sendError(exception: unknown, request: FastifyRequest | undefined, reply: FastifyReply, logger: Logger): void {
-  const { body, internal } = toErrorBody(exception);
-  if (internal) {
-    const err = exception as Error;
-    // Only the error's class, code and message: never request bodies or headers.
-    logger.error(
-      { err: { type: err?.name, code: (err as any)?.code, message: err?.message }, route: request?.routeOptions?.url, code: body.code },
-      `request failed: ${body.code}`,
-    );
-  }
-  if (reply.sent) return;
-  void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
 }

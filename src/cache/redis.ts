@@ -1,0 +1,39 @@
+import type { Logger } from '@nestjs/common';
+import { ServiceUnavailableError } from '../common/errors/app-error';
+
+/** Longest a request waits on Redis (its client would wait forever while reconnecting). */
+export const REDIS_WAIT_MS = 1000;
+
+/**
+ * Client options shared by the cache and the lock: fail fast while disconnected (no offline queue)
+ * and keep reconnecting in the background, at most every 2 s.
+ */
+export function redisClientOptions(url: string) {
+  return { url, disableOfflineQueue: true, socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000) } };
+}
+
+/**
+ * A listener for a Redis client's 'error' events (one per reconnect attempt): a line at most every
+ * 10 s, and no unheard 'error' event to crash the process.
+ */
+export function throttledRedisErrorLog(logger: Logger, label: string): (err: Error) => void {
+  let lastLogged = 0;
+  return (err) => {
+    if (Date.now() - lastLogged < 10_000) return;
+    lastLogged = Date.now();
+    logger.warn(`${label}: ${err?.message ?? err}`);
+  };
+}
+
+/** `operation`, or SERVICE_UNAVAILABLE if it fails or takes longer than REDIS_WAIT_MS. */
+export function withinRedisWait<T>(operation: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ServiceUnavailableError('The cache')), REDIS_WAIT_MS);
+  });
+  return Promise.race([operation, timeout])
+    .catch((err) => {
+      throw err instanceof ServiceUnavailableError ? err : new ServiceUnavailableError('The cache', err);
+    })
+    .finally(() => clearTimeout(timer));
+}

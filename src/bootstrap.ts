@@ -43,7 +43,8 @@ export interface RunningApp {
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<RunningApp> {
   const env = options.env ?? process.env;
-  const config = loadConfig(env, devJwtSecret);
+  const settings = loadConfig(env, devJwtSecret);
+  let config = settings;
   const logger = createRootLogger({ level: config.app.logLevel, pretty: !config.app.production && !options.logDestination && Boolean(process.stdout.isTTY), destination: options.logDestination });
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
@@ -67,10 +68,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
       simulator = new WechatSimulator({ appId: config.wechat.appId, secret: config.wechat.secret });
       const server = await startWechatSimulatorServer(simulator, { host: '127.0.0.1', port: 0 });
       cleanups.push(() => server.close());
-      config.wechat.apiBaseUrl = server.url;
+      // The parsed settings stay as the environment gave them; the running app gets a copy that
+      // points its WeChat client at the simulator (unless WECHAT_API_BASE_URL names another fake).
+      if (!settings.wechat.apiBaseUrlSet) config = { ...settings, wechat: { ...settings.wechat, apiBaseUrl: server.url } };
       logger.warn(
-        `SANDBOX MODE: WECHAT_APPID/WECHAT_SECRET are not set, so a built-in fake WeChat answers at ${server.url}. ` +
-          'No real WeChat server is reached. Get login data from POST /sandbox/wx-login.',
+        `SANDBOX MODE: no WeChat credentials are set, so a built-in fake WeChat answers at ${config.wechat.apiBaseUrl}. ` +
+          'It logs anyone in as any openid: never point it at real users. Get login data from POST /sandbox/wx-login.',
       );
     }
 

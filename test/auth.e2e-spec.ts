@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../src/auth/authenticated-user';
 import { startTestApp, TEST_JWT_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
@@ -9,6 +10,8 @@ import type { WechatUserRow } from './support/test-database';
 const USER_FIELDS = ['avatarUrl', 'city', 'country', 'createdAt', 'gender', 'id', 'mobile', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** Issuer and audience as the service sets them: tokens below differ from real ones only where a test says so. */
+const OURS = { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE };
 const b64url = (value: object | string) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** Waits into the next wall-clock second, so a token issued now gets a later `iat` (a different token). */
@@ -113,7 +116,7 @@ describe('auth: tokens, the current user, logout, deletion', () => {
 
     test('control: a token built here with the right key, HS256 and the right claims is accepted', async () => {
       // Proves the forging below is meaningful: only the one thing each case changes makes it fail.
-      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600 });
       const answer = await me(token);
       assert.equal(answer.status, 200, answer.text);
       assert.equal(answer.body.id, alice.user.id);
@@ -122,7 +125,9 @@ describe('auth: tokens, the current user, logout, deletion', () => {
     test('the login token carries sub and ver only, and no session_key', () => {
       const payload = jwt.decode(alice.token) as Record<string, unknown>;
       assert.equal(payload.sub, String(alice.user.id));
-      assert.deepEqual(Object.keys(payload).sort(), ['exp', 'iat', 'sub', 'ver']);
+      assert.deepEqual(Object.keys(payload).sort(), ['aud', 'exp', 'iat', 'iss', 'sub', 'ver']);
+      assert.equal(payload.iss, TOKEN_ISSUER);
+      assert.equal(payload.aud, TOKEN_AUDIENCE);
       const header = JSON.parse(Buffer.from(alice.token.split('.')[0], 'base64url').toString());
       assert.equal(header.alg, 'HS256');
     });
@@ -153,21 +158,21 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       assertUnauthorized(await me(`${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims)}.${alice.token.split('.')[2]}`), 'alg none + signature');
     });
     test('signed with another key', async () => {
-      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, 'another-secret-that-is-long-enough-0123456789', { algorithm: 'HS256', expiresIn: 600 });
+      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, 'another-secret-that-is-long-enough-0123456789', { ...OURS, algorithm: 'HS256', expiresIn: 600 });
       assertUnauthorized(await me(token), 'other key');
     });
     test('HS512 with the right key (algorithm not allowed)', async () => {
-      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { algorithm: 'HS512', expiresIn: 600 });
+      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS512', expiresIn: 600 });
       assertUnauthorized(await me(token), 'HS512');
-      const hs384 = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { algorithm: 'HS384', expiresIn: 600 });
+      const hs384 = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS384', expiresIn: 600 });
       assertUnauthorized(await me(hs384), 'HS384');
     });
     test('expired token (right key)', async () => {
-      const token = jwt.sign({ sub: String(alice.user.id), ver: version, iat: nowSeconds() - 7200, exp: nowSeconds() - 60 }, TEST_JWT_SECRET, { algorithm: 'HS256' });
+      const token = jwt.sign({ sub: String(alice.user.id), ver: version, iat: nowSeconds() - 7200, exp: nowSeconds() - 60 }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256' });
       assertUnauthorized(await me(token), 'expired');
     });
     test('token whose not-before lies in the future (right key)', async () => {
-      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600, notBefore: 3600 });
+      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600, notBefore: 3600 });
       assertUnauthorized(await me(token), 'nbf');
     });
     test('tampered payload: sub changed to another user, signature kept', async () => {
@@ -190,19 +195,52 @@ describe('auth: tokens, the current user, logout, deletion', () => {
     });
     test('valid signature, sub of a user that does not exist', async () => {
       for (const sub of ['999999', '0', '-1', 'abc', '1.5', '9007199254740993']) {
-        const token = jwt.sign({ sub, ver: 0 }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+        const token = jwt.sign({ sub, ver: 0 }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600 });
         assertUnauthorized(await me(token), `sub ${sub}`);
       }
-      const noSub = jwt.sign({ ver: 0 }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+      const noSub = jwt.sign({ ver: 0 }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600 });
       assertUnauthorized(await me(noSub), 'no sub');
     });
     test('valid signature and user, but a wrong or missing token version', async () => {
       for (const ver of [version + 1, version - 1, '0', null]) {
-        const token = jwt.sign({ sub: String(alice.user.id), ver }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+        const token = jwt.sign({ sub: String(alice.user.id), ver }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600 });
         assertUnauthorized(await me(token), `ver ${JSON.stringify(ver)}`);
       }
-      const noVer = jwt.sign({ sub: String(alice.user.id) }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+      const noVer = jwt.sign({ sub: String(alice.user.id) }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600 });
       assertUnauthorized(await me(noVer), 'no ver');
+    });
+    test('right key but no exp (a token that would never expire)', async () => {
+      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256' });
+      assert.equal(jwt.decode(token, { json: true })!.exp, undefined);
+      assertUnauthorized(await me(token), 'no exp');
+    });
+    test('right key but a crit header', async () => {
+      const token = jwt.sign({ sub: String(alice.user.id), ver: version }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600, header: { alg: 'HS256', crit: ['exp'] } as any });
+      assertUnauthorized(await me(token), 'crit');
+    });
+    test('right key but iat in the future beyond 60 s of skew; within it is fine', async () => {
+      const ahead = jwt.sign({ sub: String(alice.user.id), ver: version, iat: nowSeconds() + 365 * 86400, exp: nowSeconds() + 400 * 86400 }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256' });
+      assertUnauthorized(await me(ahead), 'iat a year ahead');
+      const skewed = jwt.sign({ sub: String(alice.user.id), ver: version, iat: nowSeconds() + 30, exp: nowSeconds() + 600 }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256' });
+      assert.equal((await me(skewed)).status, 200, 'iat 30 s ahead is clock skew');
+    });
+    test('right key but a foreign issuer or audience, or none', async () => {
+      const claims = { sub: String(alice.user.id), ver: version };
+      for (const [label, options] of [
+        ['foreign iss', { issuer: 'someone-else', audience: TOKEN_AUDIENCE }],
+        ['foreign aud', { issuer: TOKEN_ISSUER, audience: 'another-api' }],
+        ['no iss', { audience: TOKEN_AUDIENCE }],
+        ['no aud', { issuer: TOKEN_ISSUER }],
+      ] as const) {
+        assertUnauthorized(await me(jwt.sign(claims, TEST_JWT_SECRET, { ...options, algorithm: 'HS256', expiresIn: 600 })), label);
+      }
+    });
+    test('right key but a sub that is not a plain decimal id: 401, never 500', async () => {
+      const id = String(alice.user.id);
+      for (const sub of [`0${id}`, `${id}e0`, ` ${id}`, `+${id}`, [Number(id)], Number(id), true, null, '9007199254740991', '9007199254740992', '9223372036854775807', '9223372036854775808', '1'.repeat(40)]) {
+        const token = jwt.sign({ sub, ver: version } as any, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600 });
+        assertUnauthorized(await me(token), `sub ${JSON.stringify(sub)}`);
+      }
     });
     test('wrong scheme', async () => {
       assertUnauthorized(await meWithAuth(`Basic ${alice.token}`), 'Basic');
@@ -441,7 +479,7 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       assertUnauthorized(await me(current.token), 'pre-delete token after reactivation');
       assertUnauthorized(await me(earlier.token), 'earlier pre-delete token after reactivation');
       // And a token forged with the pre-delete version, even correctly signed, too.
-      const oldVer = jwt.sign({ sub: String(id), ver: full.token_version }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+      const oldVer = jwt.sign({ sub: String(id), ver: full.token_version }, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600 });
       assertUnauthorized(await me(oldVer), 'pre-delete version');
     });
   });

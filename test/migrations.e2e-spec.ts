@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /** CONTRACT §6: exactly these columns, types and nullability. */
 const EXPECTED_COLUMNS = {
-  id: { type: 'integer', nullable: 'NO' },
+  id: { type: 'bigint', nullable: 'NO' },
   nickname: { type: 'character varying', nullable: 'YES' },
   avatar_url: { type: 'character varying', nullable: 'YES' },
   gender: { type: 'smallint', nullable: 'YES' },
@@ -18,6 +18,8 @@ const EXPECTED_COLUMNS = {
   open_id: { type: 'character varying', nullable: 'NO' },
   union_id: { type: 'character varying', nullable: 'YES' },
   token_version: { type: 'integer', nullable: 'NO' },
+  revision: { type: 'bigint', nullable: 'NO' },
+  revoked_at: { type: 'timestamp with time zone', nullable: 'YES' },
   created_at: { type: 'timestamp with time zone', nullable: 'NO' },
   updated_at: { type: 'timestamp with time zone', nullable: 'NO' },
   deleted_at: { type: 'timestamp with time zone', nullable: 'YES' },
@@ -57,7 +59,7 @@ describe('migrations', () => {
     );
     assert.match(columns.find((c) => c.column_name === 'id')!.column_default ?? '', /nextval/, 'id is serial');
     const byName = Object.fromEntries(indexes.map((i) => [i.indexname, i.indexdef]));
-    assert.deepEqual(Object.keys(byName).sort(), ['idx_wechat_user_union_id', 'uq_wechat_user_open_id', 'wechat_user_pkey']);
+    assert.deepEqual(Object.keys(byName).sort(), ['idx_wechat_user_revoked_at', 'idx_wechat_user_union_id', 'uq_wechat_user_open_id', 'wechat_user_pkey']);
     assert.match(byName.uq_wechat_user_open_id, /CREATE UNIQUE INDEX .* \(open_id\)/);
     assert.match(byName.idx_wechat_user_union_id, /CREATE INDEX .* \(union_id\)/);
     assert.match(byName.wechat_user_pkey, /UNIQUE INDEX .* \(id\)/);

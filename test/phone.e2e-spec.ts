@@ -69,7 +69,23 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
       assert.equal(calls[0].method, 'POST');
       assert.equal(typeof calls[0].query.access_token, 'string');
       assert.ok(calls[0].query.access_token.length > 0);
-      assert.deepEqual(calls[0].body, { code });
+      assert.deepEqual(calls[0].body, { code, openid: user.openId }, 'the code is redeemed for the caller');
+    });
+
+    test('a code issued to another user is refused by WeChat: 400 PHONE_CODE_INVALID, nothing stored', async () => {
+      const owner = await newUser();
+      const thief = await newUser();
+      const { code } = app.wechat.issuePhoneCode({ phoneNumber: '13700001111', openId: owner.openId });
+      const stolen = await phone(thief.token, { code });
+      assert.equal(stolen.status, 400, stolen.text);
+      assert.equal(stolen.body.code, 'PHONE_CODE_INVALID');
+      assert.equal(await mobileRow(thief.id), null);
+      const calls = app.wechat.requests.filter((r) => r.path === PHONE_NUMBER_PATH);
+      assert.deepEqual(calls.at(-1)!.body, { code, openid: thief.openId });
+      // The owner can still redeem it: WeChat did not spend it on the wrong openid.
+      const own = await phone(owner.token, { code });
+      assert.equal(own.status, 200, own.text);
+      assert.equal(await mobileRow(owner.id), '13700001111');
     });
 
     test('a foreign number keeps its country code', async () => {

@@ -72,7 +72,7 @@ test('Swagger UI: sandbox wx-login → /wechat/login → Authorize → GET /user
     db = await createTestDatabase();
     running = await createApp({
       // No WECHAT_APPID/WECHAT_SECRET: sandbox mode, exactly what a newcomer gets.
-      env: { NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: 'x'.repeat(40), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      env: { NODE_ENV: 'test', DATABASE_URL: db.url, WECHAT_SANDBOX: 'true', JWT_SECRET: 'x'.repeat(40), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
       logDestination: { write() {} },
     });
     assert.ok(running.simulator, 'the app should be in sandbox mode without WeChat credentials');

@@ -202,7 +202,7 @@ describe('OpenAPI documentation in sandbox mode (no WeChat credentials)', () => 
     db = await createTestDatabase();
     dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-swagger-'));
     running = await createApp({
-      env: { NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
+      env: { NODE_ENV: 'test', DATABASE_URL: db.url, WECHAT_SANDBOX: 'true', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
       logDestination: { write: () => undefined },
     });
     await running.app.listen({ port: 0, host: '127.0.0.1' });

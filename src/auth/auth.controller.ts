@@ -3,13 +3,13 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nes
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
 import type { AuthenticatedUser } from './authenticated-user';
 import { CurrentUser } from './decorators/current-user.decorator';
-import { TokenVersionStore } from './token-version.store';
+import { UsersService } from '../users/users.service';
 
 @ApiTags('auth')
 @ApiBearerAuth()
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly versions: TokenVersionStore) {}
+  constructor(private readonly users: UsersService) {}
 
   @Post('logout')
   @HttpCode(204)
@@ -17,6 +17,6 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Logged out' })
   @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async logout(@CurrentUser() user: AuthenticatedUser): Promise<void> {
-    await this.versions.revokeAll(user.id);
+    await this.users.revokeTokens(user.id);
   }
 }

@@ -9,7 +9,7 @@ import { AuthController } from './auth.controller';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JWT_KEY, jwtKey } from './jwt-key';
 import { JwtStrategy } from './jwt.strategy';
-import { TokenVersionStore } from './token-version.store';
+import { UsersModule } from '../users/users.module';
 import { TokenService } from './token.service';
 
 const jwtKeyProvider = {
@@ -20,6 +20,7 @@ const jwtKeyProvider = {
 
 @Module({
   imports: [
+    UsersModule,
     PassportModule,
     JwtModule.registerAsync({
       extraProviders: [jwtKeyProvider],
@@ -32,7 +33,7 @@ const jwtKeyProvider = {
     }),
   ],
   controllers: [AuthController],
-  providers: [jwtKeyProvider, JwtStrategy, TokenService, TokenVersionStore, { provide: APP_GUARD, useClass: JwtAuthGuard }],
-  exports: [TokenService, TokenVersionStore],
+  providers: [jwtKeyProvider, JwtStrategy, TokenService, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  exports: [TokenService],
 })
 export class AuthModule {}

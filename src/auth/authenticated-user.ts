@@ -11,4 +11,12 @@ export interface TokenClaims {
   ver: number;
   iat?: number;
   exp?: number;
+  iss?: string;
+  aud?: string | string[];
 }
+
+/** Fixed by the service: a token of another issuer or for another audience is refused. */
+export const TOKEN_ISSUER = 'wechat-miniprogram-login';
+export const TOKEN_AUDIENCE = 'wechat-miniprogram-api';
+/** Clocks of issuing and checking instances may differ this much. */
+export const CLOCK_SKEW_SECONDS = 60;

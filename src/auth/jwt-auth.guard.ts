@@ -37,11 +37,27 @@ export class JwtAuthGuard implements CanActivate {
       const { id, tokenVersion } = await this.strategy.validate(known);
       request.user = { id, tokenVersion };
     } else {
+      if (token && hasCriticalHeader(token)) throw new UnauthorizedError('Token with critical header extensions');
       const { user, claims } = await authenticate(this.strategy, request);
       if (token) this.verified.set(token, claims);
       request.user = user;
     }
     return true;
+  }
+}
+
+/**
+ * RFC 7515 §4.1.11: a `crit` header names extensions the verifier must understand; this service
+ * understands none, so such a token is refused (jsonwebtoken itself ignores the header).
+ */
+function hasCriticalHeader(token: string): boolean {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return false; // malformed: passport-jwt refuses it
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as Record<string, unknown>;
+    return typeof header === 'object' && header !== null && 'crit' in header;
+  } catch {
+    return false;
   }
 }
 

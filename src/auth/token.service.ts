@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectJwtSettings } from '../config/config.module';
 import type { JwtSettings } from '../config/configuration';
-import type { TokenClaims } from './authenticated-user';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER, type TokenClaims } from './authenticated-user';
 
 export interface IssuedToken {
   token: string;
@@ -20,7 +20,7 @@ export class TokenService {
 
   issue(userId: number, tokenVersion: number): IssuedToken {
     const claims: TokenClaims = { sub: String(userId), ver: tokenVersion };
-    const token = this.jwt.sign(claims, { expiresIn: this.settings.expiresInSeconds });
+    const token = this.jwt.sign(claims, { expiresIn: this.settings.expiresInSeconds, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
     return { token, tokenType: 'Bearer', expiresIn: this.settings.expiresInSeconds };
   }
 }

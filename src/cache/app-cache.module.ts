@@ -7,6 +7,10 @@ import type { CacheSettings } from '../config/configuration';
 import { AppCache } from './app-cache';
 import { DistributedLock, InProcessLock, RedisLock } from './distributed-lock';
 import { redisClientOptions, throttledRedisErrorLog } from './redis';
+import { MemoryVersionedCache, RedisVersionedCache, VersionedCache } from './versioned-cache';
+
+/** The in-process user cache's budget: with the other in-process state, an instance stays well under 256 MiB. */
+const MEMORY_CACHE_BYTES = 48 * 1024 * 1024;
 
 /**
  * cache-manager over Keyv: Redis when REDIS_URL is set (shared by every instance), otherwise an
@@ -29,7 +33,7 @@ import { redisClientOptions, throttledRedisErrorLog } from './redis';
                 throwOnConnectError: true,
               }).on('error', throttledRedisErrorLog(new Logger('Cache'), 'Redis'))
             : // Values are never mutated after a set, so no defensive clone; one map, no key hashing.
-              createMemoryKeyv({ lruSize: 100_000, useClone: false, storeHashSize: 1 })) as any,
+              createMemoryKeyv({ lruSize: 10_000, useClone: false, storeHashSize: 1 })) as any,
         ],
       }),
     }),
@@ -41,13 +45,22 @@ import { redisClientOptions, throttledRedisErrorLog } from './redis';
       inject: [getConfigToken('cache')],
       useFactory: (settings: CacheSettings) => (settings.redisUrl ? new RedisLock(settings.redisUrl) : new InProcessLock()),
     },
+    {
+      provide: VersionedCache,
+      inject: [getConfigToken('cache')],
+      useFactory: (settings: CacheSettings) => (settings.redisUrl ? new RedisVersionedCache(settings.redisUrl) : new MemoryVersionedCache(MEMORY_CACHE_BYTES)),
+    },
   ],
-  exports: [AppCache, DistributedLock],
+  exports: [AppCache, DistributedLock, VersionedCache],
 })
 export class AppCacheModule implements OnApplicationShutdown {
-  constructor(@Inject(DistributedLock) private readonly lock: DistributedLock) {}
+  constructor(
+    @Inject(DistributedLock) private readonly lock: DistributedLock,
+    private readonly versioned: VersionedCache,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.lock.close();
+    await this.versioned.close();
   }
 }

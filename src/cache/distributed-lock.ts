@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
-import { createClient } from '@keyv/redis';
-import { ServiceUnavailableError } from '../common/errors/app-error';
-import { redisClientOptions, throttledRedisErrorLog, withinRedisWait } from './redis';
+import { RedisConnection, withinRedisWait } from './redis';
 
 /**
  * A short mutual-exclusion lease. With Redis it holds across every instance sharing it
@@ -41,42 +38,31 @@ export class InProcessLock extends DistributedLock {
 const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
 export class RedisLock extends DistributedLock {
-  private readonly logger = new Logger(RedisLock.name);
-  private readonly client: ReturnType<typeof createClient>;
-  private ready?: Promise<unknown>;
+  private readonly redis: RedisConnection;
 
   constructor(url: string, private readonly prefix = 'wxlogin:lock:') {
     super();
-    this.client = createClient(redisClientOptions(url));
-    // Errors surface on the commands that fail; this only keeps a dropped connection from crashing.
-    this.client.on('error', throttledRedisErrorLog(this.logger, 'Redis lock connection'));
+    this.redis = new RedisConnection(url, RedisLock.name);
   }
 
   /** Starts connecting now, so the first lock of a request does not wait for the handshake. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.connected().catch(() => undefined);
-  }
-
-  private async connected(): Promise<void> {
-    this.ready ??= this.client.connect().catch(() => undefined); // the client keeps reconnecting on its own
-    if (this.client.isReady) return;
-    await withinRedisWait(this.ready);
-    if (!this.client.isReady) throw new ServiceUnavailableError('The cache');
+    await this.redis.connected().catch(() => undefined);
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<string | undefined> {
-    await this.connected();
+    const client = await this.redis.connected();
     const token = randomUUID();
-    const ok = await this.client.set(this.prefix + name, token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+    const ok = await withinRedisWait(client.set(this.prefix + name, token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
     return ok === 'OK' ? token : undefined;
   }
 
   async release(name: string, token: string): Promise<void> {
-    await this.connected();
-    await this.client.eval(RELEASE_SCRIPT, { keys: [this.prefix + name], arguments: [token] });
+    const client = await this.redis.connected();
+    await withinRedisWait(client.eval(RELEASE_SCRIPT, { keys: [this.prefix + name], arguments: [token] }));
   }
 
   async close(): Promise<void> {
-    if (this.ready) await this.client.close().catch(() => this.client.destroy());
+    await this.redis.close();
   }
 }

@@ -1,4 +1,5 @@
-import type { Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { createClient } from '@keyv/redis';
 import { ServiceUnavailableError } from '../common/errors/app-error';
 
 /** Longest a request waits on Redis (its client would wait forever while reconnecting). */
@@ -36,4 +37,33 @@ export function withinRedisWait<T>(operation: Promise<T>): Promise<T> {
       throw err instanceof ServiceUnavailableError ? err : new ServiceUnavailableError('The cache', err);
     })
     .finally(() => clearTimeout(timer));
+}
+
+/**
+ * A raw Redis client for the operations cache-manager has no verb for (compare-and-set scripts,
+ * leases): connects on first use, keeps reconnecting by itself, and bounds every wait.
+ */
+export class RedisConnection {
+  readonly client: ReturnType<typeof createClient>;
+  private ready?: Promise<unknown>;
+
+  constructor(url: string, label: string) {
+    this.client = createClient(redisClientOptions(url));
+    // Errors surface on the commands that fail; this only keeps a dropped connection from crashing.
+    this.client.on('error', throttledRedisErrorLog(new Logger(label), `Redis (${label})`));
+  }
+
+  /** The connected client, or SERVICE_UNAVAILABLE within REDIS_WAIT_MS. */
+  async connected(): Promise<ReturnType<typeof createClient>> {
+    this.ready ??= this.client.connect().catch(() => undefined); // the client keeps reconnecting on its own
+    if (!this.client.isReady) {
+      await withinRedisWait(this.ready);
+      if (!this.client.isReady) throw new ServiceUnavailableError('The cache');
+    }
+    return this.client;
+  }
+
+  async close(): Promise<void> {
+    if (this.ready) await this.client.close().catch(() => this.client.destroy());
+  }
 }

@@ -212,3 +212,51 @@ describe('parseDuration', () => {
     for (const bad of ['', 'soon', '0', '0h', '-1', '1.5h', '2w', 'h', '1h30m', '1e3']) assert.equal(parseDuration(bad), undefined, bad);
   });
 });
+
+describe('loadConfig: the sandbox fails closed', () => {
+  test('NODE_ENV must be exactly development, test or production', () => {
+    for (const value of ['staging', 'Production', 'prod', ' production', 'dev']) {
+      const err = configError({ NODE_ENV: value });
+      assert.match(err.message, /NODE_ENV must be one of development, test, production/, value);
+      assert.ok(err.message.includes(`"${value}"`), `names the value ${value}`);
+    }
+    for (const value of ['development', 'test']) assert.equal(dev({ NODE_ENV: value }).app.nodeEnv, value);
+  });
+
+  test('no credentials plus a DATABASE_URL is refused, naming both ways out', () => {
+    const err = configError({ DATABASE_URL: 'postgres://u:p@db/app' });
+    assert.match(err.message, /WECHAT_APPID\/WECHAT_SECRET/);
+    assert.match(err.message, /WECHAT_SANDBOX=true/);
+    assert.equal(configError({ NODE_ENV: 'test', DATABASE_URL: 'postgres://u:p@db/app' }).message, err.message);
+  });
+
+  test('WECHAT_SANDBOX=true runs the sandbox against a DATABASE_URL on purpose', () => {
+    const c = dev({ NODE_ENV: 'test', DATABASE_URL: 'postgres://u:p@db/app', WECHAT_SANDBOX: 'true' });
+    assert.equal(c.wechat.sandbox, true);
+    assert.equal(c.wechat.appId, SANDBOX_APPID);
+  });
+
+  test('WECHAT_SANDBOX=true is refused with credentials and in production', () => {
+    assert.match(configError({ WECHAT_SANDBOX: 'true', WECHAT_APPID: 'wxabc', WECHAT_SECRET: 'sec' }).message, /WECHAT_SANDBOX/);
+    const prod = configError({ ...PROD_OK, WECHAT_SANDBOX: 'true' });
+    assert.match(prod.message, /WECHAT_SANDBOX=true is refused in production/);
+    assert.match(configError({ WECHAT_SANDBOX: 'yes' }).message, /WECHAT_SANDBOX must be true or false/);
+  });
+
+  test('WECHAT_SANDBOX=false without credentials and without a database keeps the zero-configuration sandbox off only with credentials', () => {
+    // The zero-configuration case (no DATABASE_URL) is the sandbox; "false" alone does not make credentials appear.
+    assert.equal(dev({ WECHAT_SANDBOX: 'false' }).wechat.sandbox, true);
+    assert.match(configError({ WECHAT_SANDBOX: 'false', DATABASE_URL: 'postgres://u:p@db/app' }).message, /WECHAT_SANDBOX=true/);
+  });
+});
+
+describe('loadConfig: numbers are plain decimals', () => {
+  test('hex, exponent, signs and fractions are refused', () => {
+    for (const value of ['0x1F90', '8e3', '+80', '-1', '80.0', '8080 ']) {
+      assert.match(configError({ PORT: value }).message, /PORT must be an integer/, value);
+    }
+    assert.equal(dev({ PORT: '8080' }).app.port, 8080);
+    assert.equal(dev({ DATABASE_STATEMENT_TIMEOUT_MS: '250' }).database.statementTimeoutMs, 250);
+    assert.equal(dev({}).database.statementTimeoutMs, 5000);
+  });
+});

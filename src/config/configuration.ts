@@ -14,6 +14,8 @@ export interface DatabaseSettings {
   /** `undefined` means: start the embedded PostgreSQL. */
   url: string | undefined;
   poolSize: number;
+  /** No statement runs longer (PostgreSQL's statement_timeout); also bounds a request's wait on locks. */
+  statementTimeoutMs: number;
 }
 export interface CacheSettings {
   /** `undefined` means: in-process memory cache. */
@@ -24,8 +26,14 @@ export interface WechatSettings {
   secret: string;
   apiBaseUrl: string;
   timeoutMs: number;
-  /** True when no credentials are configured: the in-process WeChat simulator answers instead. */
+  /**
+   * The in-process WeChat simulator answers instead of WeChat. Only without credentials, outside
+   * production, and only with the embedded database or when WECHAT_SANDBOX=true says so: the sandbox
+   * logs anyone in as any openid, so it must never meet a real user table by accident.
+   */
   sandbox: boolean;
+  /** WECHAT_API_BASE_URL was set explicitly (in sandbox mode the simulator's own address is used otherwise). */
+  apiBaseUrlSet: boolean;
 }
 export interface JwtSettings {
   secret: string;
@@ -55,6 +63,7 @@ export const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
 const DEFAULT_WECHAT_BASE = 'https://api.weixin.qq.com';
 const MIN_JWT_SECRET = 32;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const NODE_ENVS = ['development', 'test', 'production'];
 
 /** Parses `7d`, `2h`, `30m`, `45s` or plain seconds. */
 export function parseDuration(value: string): number | undefined {
@@ -76,13 +85,16 @@ function blank(v: string | undefined): v is undefined {
  */
 export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string, cwd = process.cwd()): AppConfig {
   const problems: string[] = [];
-  const nodeEnv = env.NODE_ENV?.trim() || 'development';
+  const nodeEnv = env.NODE_ENV === undefined || env.NODE_ENV === '' ? 'development' : env.NODE_ENV;
+  // Exact values only: "staging" or "Production" must not quietly count as "not production".
+  if (!NODE_ENVS.includes(nodeEnv)) problems.push(`NODE_ENV must be one of ${NODE_ENVS.join(', ')} (got "${nodeEnv}")`);
   const production = nodeEnv === 'production';
 
   const int = (name: string, def: number, min: number, max: number): number => {
     const raw = env[name];
     if (blank(raw)) return def;
-    const n = Number(raw);
+    // Plain decimal digits only: Number() would also take "0x1F90", "1e3" or " 12 ".
+    const n = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
       problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
       return def;
@@ -125,11 +137,26 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   if (!production && Boolean(appId) !== Boolean(secret)) {
     problems.push('WECHAT_APPID and WECHAT_SECRET must be set together (leave both unset for the sandbox)');
   }
-  const sandbox = !production && !appId && !secret;
+  const sandboxRaw = env.WECHAT_SANDBOX?.trim().toLowerCase() ?? '';
+  if (!['', 'true', 'false'].includes(sandboxRaw)) problems.push(`WECHAT_SANDBOX must be true or false (got "${env.WECHAT_SANDBOX}")`);
+  const sandboxAsked = sandboxRaw === 'true';
+  const hasCredentials = Boolean(appId || secret);
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  if (sandboxAsked && production) problems.push('WECHAT_SANDBOX=true is refused in production: the sandbox can log anyone in as any user');
+  if (sandboxAsked && hasCredentials) problems.push('WECHAT_SANDBOX=true is refused together with WECHAT_APPID/WECHAT_SECRET: choose the sandbox or the real WeChat');
+  if (!production && !hasCredentials && databaseUrl && !sandboxAsked) {
+    problems.push(
+      'DATABASE_URL is set but WECHAT_APPID/WECHAT_SECRET are not: set the mini program credentials, or set WECHAT_SANDBOX=true to run the sandbox ' +
+        '(which logs anyone in as any openid) against this database on purpose',
+    );
+  }
+  const sandbox = !production && !hasCredentials && (!databaseUrl || sandboxAsked);
+  const apiBaseUrl = url('WECHAT_API_BASE_URL', ['http:', 'https:']);
   const wechat: WechatSettings = {
     appId: sandbox ? SANDBOX_APPID : appId,
     secret: sandbox ? SANDBOX_SECRET : secret,
-    apiBaseUrl: (url('WECHAT_API_BASE_URL', ['http:', 'https:']) ?? DEFAULT_WECHAT_BASE).replace(/\/+$/, ''),
+    apiBaseUrl: (apiBaseUrl ?? DEFAULT_WECHAT_BASE).replace(/\/+$/, ''),
+    apiBaseUrlSet: apiBaseUrl !== undefined,
     timeoutMs: int('WECHAT_TIMEOUT_MS', 5000, 50, 120_000),
     sandbox,
   };
@@ -154,8 +181,9 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   }
 
   const database: DatabaseSettings = {
-    url: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    url: databaseUrl,
     poolSize: int('DATABASE_POOL_SIZE', 10, 1, 200),
+    statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
   };
   const cache: CacheSettings = { redisUrl: url('REDIS_URL', ['redis:', 'rediss:']) };
 

@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DatabaseSettings } from '../config/configuration';
 import { WechatUser } from '../users/wechat-user.entity';
 import { MigrationRunner } from './migration-runner';
-import { Sql } from './sql';
+import { PG_POOL_CONFIG, Sql } from './sql';
 import { MIGRATIONS } from './migrations';
 
 export const ENTITIES = [WechatUser];
@@ -29,12 +29,30 @@ export class DatabaseModule {
             logging: false,
             retryAttempts: 3,
             retryDelay: 1000,
-            extra: { max: settings.poolSize, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000 },
+            // Migrations and the health check only: two connections, so the migration lock can hold
+            // one while the migrations run on the other, whatever DATABASE_POOL_SIZE says. No
+            // statement timeout here: a migration on a large table may rightly take long.
+            extra: { max: 2, connectionTimeoutMillis: 3000, idleTimeoutMillis: 10_000, keepAlive: true },
           }),
         }),
       ],
       global: true,
-      providers: [MigrationRunner, Sql],
+      providers: [
+        MigrationRunner,
+        Sql,
+        {
+          provide: PG_POOL_CONFIG,
+          inject: [getConfigToken('database')],
+          useFactory: (settings: DatabaseSettings) => ({
+            connectionString: url,
+            max: settings.poolSize,
+            connectionTimeoutMillis: 3000,
+            idleTimeoutMillis: 30_000,
+            keepAlive: true,
+            statement_timeout: settings.statementTimeoutMs,
+          }),
+        },
+      ],
       exports: [Sql],
     };
   }

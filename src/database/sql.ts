@@ -1,20 +1,22 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Pool, type PoolConfig } from 'pg';
+
+export const PG_POOL_CONFIG = Symbol('PG_POOL_CONFIG');
 
 /**
- * Plain SQL on the pg pool that TypeORM's DataSource owns. The hot paths (login upsert, profile
- * reads, token versions) are single statements; sending them straight to the pool skips TypeORM's
- * per-query QueryRunner (a pool checkout, a release and their bookkeeping around every statement).
- * TypeORM still owns the connection, the entities and the migrations.
+ * Plain SQL on a pg pool of the application's own (documented `pg` API). Repositories use it for
+ * their statements; TypeORM keeps its own small pool for migrations and the health check.
+ * Every connection has `statement_timeout` set, so no request waits on a lock or a slow query longer
+ * than that, and TCP keepalive, so a vanished server is noticed.
  */
 @Injectable()
-export class Sql {
+export class Sql implements OnApplicationShutdown {
   private readonly pool: Pool;
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+  constructor(@Inject(PG_POOL_CONFIG) config: PoolConfig) {
+    this.pool = new Pool(config);
+    // An idle client losing its connection emits 'error' on the pool; the next query reconnects.
+    this.pool.on('error', () => undefined);
   }
 
   /** The rows of one statement (including `UPDATE … RETURNING`). */
@@ -28,5 +30,9 @@ export class Sql {
    */
   async prepared<T = Record<string, unknown>>(name: string, text: string, params: unknown[]): Promise<T[]> {
     return (await this.pool.query({ name, text, values: params })).rows as T[];
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
   }
 }

@@ -136,6 +136,8 @@ interface LoginCodeEntry {
 }
 
 interface PhoneCodeEntry {
+  /** The user who tapped the button; undefined: any openid may redeem it. */
+  openId?: string;
   phone: PhoneInfo;
   expiresAt: number;
   used: boolean;
@@ -321,11 +323,15 @@ export class WechatSimulator {
     return { code, openId, rawData, signature, encryptedData, iv };
   }
 
-  /** The getPhoneNumber button's code for the current API. */
-  issuePhoneCode(input: { phoneNumber?: string } = {}): { code: string } {
+  /**
+   * The getPhoneNumber button's code for the current API. With `openId`, the code belongs to that
+   * user, as on WeChat: redeeming it with another openid is refused.
+   */
+  issuePhoneCode(input: { phoneNumber?: string; openId?: string } = {}): { code: string } {
     const code = randomBytes(32).toString('hex');
     this.sweepExpiredCodes();
     this.phoneCodes.set(code, {
+      openId: input.openId,
       phone: parsePhoneNumber(input.phoneNumber),
       expiresAt: this.now() + this.codeTtlMs,
       used: false,
@@ -535,6 +541,9 @@ export class WechatSimulator {
     if (!entry) return wxError(40029);
     if (entry.used) return wxError(40163);
     if (entry.expiresAt <= this.now()) return wxError(40029);
+    const openid = stringField(req.body, 'openid');
+    // A code issued to one user is invalid for any other openid.
+    if (entry.openId !== undefined && openid !== entry.openId) return wxError(40029);
 
     entry.used = true;
     return json({

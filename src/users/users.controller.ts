@@ -2,10 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
-import { TokenVersionStore } from '../auth/token-version.store';
-import { UnauthorizedError } from '../common/errors/app-error';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
-import { SessionKeyStore } from '../wechat/session-key.store';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
@@ -14,20 +11,14 @@ import { UsersService } from './users.service';
 @ApiBearerAuth()
 @Controller('users/me')
 export class UsersController {
-  constructor(
-    private readonly users: UsersService,
-    private readonly versions: TokenVersionStore,
-    private readonly sessionKeys: SessionKeyStore,
-  ) {}
+  constructor(private readonly users: UsersService) {}
 
   @Get()
   @ApiOperation({ summary: 'The current user' })
   @ApiOkResponse({ type: UserDto })
   @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserDto> {
-    const user = await this.users.findActive(caller.id);
-    if (!user) throw new UnauthorizedError('User no longer exists');
-    return user;
+    return this.users.getActive(caller.id);
   }
 
   @Patch()
@@ -47,8 +38,6 @@ export class UsersController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async remove(@CurrentUser() caller: AuthenticatedUser): Promise<void> {
-    const deleted = await this.users.softDelete(caller.id);
-    await this.versions.forget(caller.id);
-    if (deleted) await this.sessionKeys.drop(deleted.openId);
+    await this.users.deleteAccount(caller.id);
   }
 }

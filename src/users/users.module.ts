@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
-import { SessionKeyModule } from '../wechat/session-key.store';
+import { SessionKeyModule } from '../session-keys/session-key.module';
+import { TokenRevocations } from './token-revocations';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
+import { WechatUserRepository } from './wechat-user.repository';
 
 @Module({
-  imports: [AuthModule, SessionKeyModule],
+  imports: [SessionKeyModule],
   controllers: [UsersController],
-  providers: [UsersService],
+  providers: [WechatUserRepository, TokenRevocations, UsersService],
   exports: [UsersService],
 })
 export class UsersModule {}

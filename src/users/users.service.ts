@@ -1,117 +1,134 @@
-import { Injectable } from '@nestjs/common';
-import { AppCache } from '../cache/app-cache';
+import { Injectable, Logger } from '@nestjs/common';
+import { VersionedCache } from '../cache/versioned-cache';
 import { UnauthorizedError } from '../common/errors/app-error';
-import { Sql } from '../database/sql';
-import { UserDto } from './dto/user.dto';
+import { SessionKeyStore } from '../session-keys/session-key.store';
+import type { UserDto } from './dto/user.dto';
+import { TokenRevocations } from './token-revocations';
+import { type ProfileFields, type UserRecord, WechatUserRepository } from './wechat-user.repository';
 
-/** Profile fields as WeChat gives them; `undefined` means "not given, keep what is stored". */
-export interface WechatProfile {
-  nickname?: string | null;
-  avatarUrl?: string | null;
-  gender?: number | null;
-  country?: string | null;
-  province?: string | null;
-  city?: string | null;
+/** Profile fields as WeChat or the client gives them; `undefined` means "not given, keep what is stored". */
+export type WechatProfile = ProfileFields;
+export type ProfileUpdate = ProfileFields;
+
+const RECORD_TTL_MS = 10 * 60_000;
+const RETRY_EVERY_MS = 500;
+const RETRY_FOR_MS = 60_000;
+
+/** What a token is checked against. */
+export interface TokenState {
+  tokenVersion: number;
+  deleted: boolean;
 }
-export type ProfileUpdate = WechatProfile;
-
-const PROFILE_COLUMNS = { nickname: 'nickname', avatarUrl: 'avatar_url', gender: 'gender', country: 'country', province: 'province', city: 'city' } as const;
-const PROFILE_KEYS = Object.keys(PROFILE_COLUMNS) as (keyof WechatProfile)[];
-const PROFILE_TTL_MS = 10 * 60_000;
-const USER_COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "gender", "country", "province", "city", "mobile", "created_at", "updated_at"`;
-const UPSERT_SQL = `
-  INSERT INTO "wechat_user" ("open_id", "union_id", ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}"`).join(', ')})
-  VALUES ($1, $2, ${PROFILE_KEYS.map((_, i) => `$${i + 3}`).join(', ')})
-  ON CONFLICT ("open_id") DO UPDATE SET
-    "union_id" = COALESCE(EXCLUDED."union_id", "wechat_user"."union_id"),
-    ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}" = COALESCE(EXCLUDED."${PROFILE_COLUMNS[k]}", "wechat_user"."${PROFILE_COLUMNS[k]}")`).join(',\n    ')},
-    "deleted_at" = NULL,
-    "updated_at" = now()
-  RETURNING ${USER_COLUMNS}, "token_version"`;
 
 /**
- * The `wechat_user` table. Every write is a single statement, so concurrent requests need no locks.
- * Reads of a user go through the cache (shared between instances with Redis); every write puts the
- * row it returned there, so readers never see a value older than the last write they could observe.
+ * Users: reads go through a cache shared by every instance (with Redis) that only moves forward (see
+ * VersionedCache), writes go to the database first and then into the cache. A write that reached
+ * the database is never reported as failed because the cache could not take it: the cache write is
+ * retried in the background, and revocations are also followed from the database (TokenRevocations).
  */
 @Injectable()
 export class UsersService {
+  private readonly logger = new Logger(UsersService.name);
+
   constructor(
-    private readonly sql: Sql,
-    private readonly cache: AppCache,
+    private readonly repository: WechatUserRepository,
+    private readonly cache: VersionedCache,
+    private readonly revocations: TokenRevocations,
+    private readonly sessionKeys: SessionKeyStore,
   ) {}
 
-  /**
-   * Creates or updates the user of an openid in one `INSERT … ON CONFLICT` (the unique index on
-   * open_id makes simultaneous first logins converge on one row). Given fields overwrite, absent
-   * ones keep their stored value, and a deleted user is reactivated.
-   */
+  /** Creates or updates the user of an openid on login; a deleted user is reactivated. */
   async upsertOnLogin(openId: string, unionId: string | undefined, profile: WechatProfile): Promise<{ user: UserDto; tokenVersion: number }> {
-    // Absent fields are sent as NULL, and COALESCE keeps the stored value for them: one statement
-    // text for every login, so it is prepared once per connection.
-    const rows = await this.sql.prepared('wechat_user_upsert', UPSERT_SQL, [openId, unionId ?? null, ...PROFILE_KEYS.map((k) => profile[k] ?? null)]);
-    const user = UserDto.fromRow(rows[0]);
-    await this.remember(user);
-    return { user, tokenVersion: rows[0].token_version as number };
+    const record = await this.repository.upsertOnLogin(openId, unionId, profile);
+    await this.rememberWritten(record);
+    return { user: record.user, tokenVersion: record.tokenVersion };
   }
 
-  /** The active (not deleted) user, from the cache when it has it; undefined when gone. */
+  /** The active (not deleted) user; undefined when gone. */
   async findActive(id: number): Promise<UserDto | undefined> {
-    const cached = await this.cache.get<UserDto>(cacheKey(id));
-    if (cached) return cached;
-    const rows = await this.sql.prepared('wechat_user_by_id', `SELECT ${USER_COLUMNS} FROM "wechat_user" WHERE "id" = $1 AND "deleted_at" IS NULL`, [id]);
-    if (!rows[0]) return undefined;
-    const user = UserDto.fromRow(rows[0]);
-    await this.remember(user);
+    const record = await this.record(id);
+    return record && !record.deleted ? record.user : undefined;
+  }
+
+  /** The active user, or UNAUTHORIZED: the caller's account is gone. */
+  async getActive(id: number): Promise<UserDto> {
+    const user = await this.findActive(id);
+    if (!user) throw new UnauthorizedError('User no longer exists');
     return user;
+  }
+
+  /** What the user's tokens are checked against; undefined when there is no such user. */
+  async tokenState(id: number): Promise<TokenState | undefined> {
+    const record = await this.record(id);
+    if (!record) return undefined;
+    // A revocation known from the database outranks a cache that may have lost it.
+    const floor = this.revocations.minimumVersion(id);
+    return { tokenVersion: floor !== undefined && floor > record.tokenVersion ? floor : record.tokenVersion, deleted: record.deleted };
   }
 
   async updateProfile(id: number, update: ProfileUpdate): Promise<UserDto> {
-    const entries = PROFILE_KEYS.filter((k) => update[k] !== undefined);
-    if (entries.length === 0) {
-      const current = await this.findActive(id);
-      if (!current) throw new UnauthorizedError('User no longer exists');
-      return current;
-    }
-    const sets = entries.map((k, i) => `"${PROFILE_COLUMNS[k]}" = $${i + 2}`);
-    return this.updateOne(id, `${sets.join(', ')}, "updated_at" = now()`, entries.map((k) => update[k]));
+    if (!Object.values(update).some((v) => v !== undefined)) return this.getActive(id);
+    return this.written(await this.repository.updateProfile(id, update));
   }
 
-  setMobile(id: number, mobile: string): Promise<UserDto> {
-    return this.updateOne(id, `"mobile" = $2, "updated_at" = now()`, [mobile]);
+  async setMobile(id: number, mobile: string): Promise<UserDto> {
+    return this.written(await this.repository.setMobile(id, mobile));
+  }
+
+  /** Logout everywhere: every token issued to this user until now stops working. */
+  async revokeTokens(id: number): Promise<void> {
+    const record = await this.repository.revokeTokens(id);
+    if (!record) throw new UnauthorizedError('User no longer exists');
+    this.revocations.record(id, record.tokenVersion);
+    await this.rememberWritten(record);
   }
 
   /**
-   * Soft delete: the personal data goes, the row stays (its id and openid are kept so a later login
-   * reactivates the same account, empty). Returns the openid, or undefined if there was no active user.
+   * Deletes the account: profile, mobile and unionId cleared, every token revoked, the stored
+   * session_key dropped. The row stays, so a later login reactivates the same account, empty.
+   * Returns false when there was no active user.
    */
-  async softDelete(id: number): Promise<{ openId: string } | undefined> {
-    const rows = await this.sql.rows<{ open_id: string }>(
-      `UPDATE "wechat_user" SET
-         "nickname" = NULL, "avatar_url" = NULL, "gender" = NULL, "country" = NULL, "province" = NULL,
-         "city" = NULL, "mobile" = NULL, "union_id" = NULL,
-         "token_version" = "token_version" + 1, "deleted_at" = now(), "updated_at" = now()
-       WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING "open_id"`,
-      [id],
-    );
-    await this.cache.del(cacheKey(id));
-    return rows[0] ? { openId: rows[0].open_id } : undefined;
+  async deleteAccount(id: number): Promise<boolean> {
+    const record = await this.repository.softDelete(id);
+    if (!record) return false;
+    this.revocations.record(id, record.tokenVersion);
+    await this.rememberWritten(record);
+    await this.sessionKeys.drop(record.user.openId).catch((err) => this.logger.warn(`session key of user ${id} not dropped yet: ${(err as Error).message}`));
+    return true;
   }
 
-  private async updateOne(id: number, assignments: string, params: unknown[]): Promise<UserDto> {
-    const rows = await this.sql.rows(
-      `UPDATE "wechat_user" SET ${assignments} WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${USER_COLUMNS}`,
-      [id, ...params],
-    );
-    if (!rows[0]) throw new UnauthorizedError('User no longer exists');
-    const user = UserDto.fromRow(rows[0]);
-    await this.remember(user);
-    return user;
+  private async record(id: number): Promise<UserRecord | undefined> {
+    const cached = await this.cache.get<UserRecord>(cacheKey(id));
+    if (cached) return cached.value;
+    const record = await this.repository.findById(id);
+    if (record) await this.cache.put(cacheKey(id), record.revision, record, RECORD_TTL_MS);
+    return record;
   }
 
-  private remember(user: UserDto): Promise<void> {
-    return this.cache.set(cacheKey(user.id), user, PROFILE_TTL_MS);
+  private async written(record: UserRecord | undefined): Promise<UserDto> {
+    if (!record) throw new UnauthorizedError('User no longer exists');
+    await this.rememberWritten(record);
+    return record.user;
+  }
+
+  /**
+   * Puts a record the database has just written into the cache. The write already happened, so a
+   * cache failure does not fail the request: the put is retried in the background until it lands
+   * (an older record can never replace it, see VersionedCache).
+   */
+  private async rememberWritten(record: UserRecord): Promise<void> {
+    const key = cacheKey(record.user.id);
+    const started = Date.now();
+    const attempt = () => this.cache.put(key, record.revision, record, RECORD_TTL_MS);
+    const retry = (err: unknown): void => {
+      if (Date.now() - started > RETRY_FOR_MS) {
+        this.logger.error(`cache write for user ${record.user.id} abandoned: ${(err as Error).message}`);
+        return;
+      }
+      setTimeout(() => void attempt().catch(retry), RETRY_EVERY_MS).unref();
+    };
+    await attempt().catch(retry);
   }
 }
 
-const cacheKey = (id: number) => `user:${id}`;
+const cacheKey = (id: number) => `u:${id}`;

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
-import { UnauthorizedError } from '../common/errors/app-error';
 import { UsersService } from '../users/users.service';
-import { SessionKeyStore } from './session-key.store';
+import { SessionKeyStore } from '../session-keys/session-key.store';
 import { WechatServerApi } from './wechat-server-api';
 
 /** WeChat's answer to a checksession signature made with a key it no longer holds. */
@@ -26,8 +25,7 @@ export class SessionCheckService {
   ) {}
 
   async isValid(userId: number): Promise<boolean> {
-    const user = await this.users.findActive(userId);
-    if (!user) throw new UnauthorizedError('User no longer exists');
+    const user = await this.users.getActive(userId);
     const sessionKey = await this.sessionKeys.get(user.openId);
     if (!sessionKey) return false;
     const body = await this.serverApi.call<{ errcode?: number }>({

@@ -12,6 +12,11 @@ import {
   WechatUnavailableError,
   WechatUserBlockedError,
 } from './wechat.errors';
+import { textProblem } from '../common/text';
+
+/** openid and unionid columns hold 64 characters (WeChat's are 28). */
+export const WECHAT_ID_MAX = 64;
+const SESSION_KEY = /^[A-Za-z0-9+/]{22}==$/;
 
 export interface WechatRequest {
   method: 'GET' | 'POST';
@@ -74,11 +79,14 @@ export class WechatApiClient implements OnModuleDestroy {
     if (typeof body.openid !== 'string' || !body.openid || typeof body.session_key !== 'string' || !body.session_key) {
       throw new WechatBadResponseError('jscode2session answer lacks openid or session_key');
     }
-    return {
-      openId: body.openid,
-      sessionKey: body.session_key,
-      unionId: typeof body.unionid === 'string' && body.unionid ? body.unionid : undefined,
-    };
+    // What WeChat sends goes into the database: a value no column could hold is WeChat's fault, not the user's.
+    const unionId = typeof body.unionid === 'string' && body.unionid ? body.unionid : undefined;
+    for (const [name, value] of [['openid', body.openid], ['unionid', unionId]] as const) {
+      const problem = value === undefined ? undefined : textProblem(value, WECHAT_ID_MAX);
+      if (problem) throw new WechatBadResponseError(`jscode2session ${name} ${problem}`);
+    }
+    if (!SESSION_KEY.test(body.session_key)) throw new WechatBadResponseError('jscode2session session_key is not base64 of 16 bytes');
+    return { openId: body.openid, sessionKey: body.session_key, unionId };
   }
 
   /** One WeChat call with errcode -1 retried; any other errcode becomes a typed error. */

@@ -1,18 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { TokenService } from '../auth/token.service';
-import { TokenVersionStore } from '../auth/token-version.store';
+import { ValidationFailedError } from '../common/errors/app-error';
+import { codePointLength, textProblem, truncateCodePoints } from '../common/text';
+import { SessionKeyStore } from '../session-keys/session-key.store';
 import { UsersService, type WechatProfile } from '../users/users.service';
 import type { LoginResponse } from './dto/login.response';
 import type { WechatLoginRequest } from './dto/wechat-login.request';
-import { SessionKeyStore } from './session-key.store';
-import { WechatApiClient } from './wechat-api.client';
+import { WECHAT_ID_MAX, WechatApiClient } from './wechat-api.client';
 import { WechatCrypto } from './wechat-crypto';
 import { WatermarkMismatchError } from './wechat.errors';
 
 /**
- * `POST /wechat/login` (CONTRACT §3): code → session → verified profile → one upserted row → token.
- * Every check, and the first cache write, runs before the single database statement, so a failed
- * login writes nothing to the database.
+ * Since 2022 `wx.getUserInfo` answers with these placeholders instead of the user's profile: they say
+ * nothing about the user and must never replace what is stored.
+ */
+export const PLACEHOLDER_NICKNAME = '微信用户';
+export const PLACEHOLDER_AVATAR_URL = 'https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132';
+
+/**
+ * `POST /wechat/login`: code → session → verified profile → one upserted row → token.
+ * Every check runs before the session key is stored and before the single database statement, so
+ * a failed login writes nothing to the database and leaves no session key behind.
  */
 @Injectable()
 export class WechatLoginService {
@@ -22,7 +30,6 @@ export class WechatLoginService {
     private readonly users: UsersService,
     private readonly sessionKeys: SessionKeyStore,
     private readonly tokens: TokenService,
-    private readonly versions: TokenVersionStore,
   ) {}
 
   async login(request: WechatLoginRequest): Promise<LoginResponse> {
@@ -32,7 +39,7 @@ export class WechatLoginService {
 
     if (request.rawData !== undefined) {
       this.crypto.verifySignature(request.rawData, request.signature!, session.sessionKey);
-      profile = profileFrom(JSON.parse(request.rawData));
+      profile = profileFrom(JSON.parse(request.rawData), 'rawData');
     }
     if (request.encryptedData !== undefined) {
       const data = this.crypto.decrypt(request.encryptedData, request.iv!, session.sessionKey);
@@ -40,31 +47,56 @@ export class WechatLoginService {
         throw new WatermarkMismatchError('encryptedData belongs to another user');
       }
       // The encrypted copy is authoritative: it wins over rawData field by field.
-      profile = { ...profile, ...profileFrom(data) };
-      if (typeof data.unionId === 'string' && data.unionId) unionId = data.unionId;
+      profile = { ...profile, ...profileFrom(data, 'encryptedData') };
+      if (typeof data.unionId === 'string' && data.unionId) unionId = storable(data.unionId, WECHAT_ID_MAX, 'encryptedData unionId');
     }
 
-    // The session key goes to the cache first: with the cache down the login fails before the
-    // database is touched. It is WeChat's newest key for this openid whatever happens next.
+    // The session key is WeChat's newest for this openid whatever happens next (the code is spent).
+    // Stored before the row, so a cache failure fails the login before the database is touched;
+    // dropped again if the row cannot be written.
     await this.sessionKeys.save(session.openId, session.sessionKey);
-    const { user, tokenVersion } = await this.users.upsertOnLogin(session.openId, unionId, profile);
-    await this.versions.remember(user.id, tokenVersion);
-    return { ...this.tokens.issue(user.id, tokenVersion), user };
+    let written: Awaited<ReturnType<UsersService['upsertOnLogin']>>;
+    try {
+      written = await this.users.upsertOnLogin(session.openId, unionId, profile);
+    } catch (err) {
+      await this.sessionKeys.drop(session.openId).catch(() => undefined);
+      throw err;
+    }
+    return { ...this.tokens.issue(written.user.id, written.tokenVersion), user: written.user };
   }
 }
 
-/** WeChat's userInfo fields; empty or malformed values count as "not given". */
-function profileFrom(data: Record<string, unknown>): WechatProfile {
-  const text = (value: unknown, max: number) => (typeof value === 'string' && value.trim() ? value.trim().slice(0, max) : undefined);
-  const avatar = text(data.avatarUrl, 500);
+/** `value` if a column of `max` characters can hold it; a 400 naming the field otherwise. */
+function storable(value: string, max: number, field: string): string {
+  const problem = textProblem(value, max);
+  if (problem) throw new ValidationFailedError(`${field} ${problem}`);
+  return value;
+}
+
+/**
+ * WeChat's userInfo fields. Empty, malformed and placeholder values count as "not given"; text that
+ * cannot be valid Unicode or holds NUL is refused; longer text is cut to the column, by characters.
+ */
+function profileFrom(data: Record<string, unknown>, source: string): WechatProfile {
+  const text = (name: string, max: number) => {
+    const value = data[name];
+    if (typeof value !== 'string' || !value.trim()) return undefined;
+    const problem = textProblem(value, Number.MAX_SAFE_INTEGER);
+    if (problem) throw new ValidationFailedError(`${source} ${name} ${problem}`);
+    return truncateCodePoints(value.trim(), max);
+  };
+  const nickname = text('nickName', 64);
+  // A URL cut short would point elsewhere: an over-long one counts as not given.
+  const avatar = data.avatarUrl === PLACEHOLDER_AVATAR_URL ? undefined : text('avatarUrl', Number.MAX_SAFE_INTEGER);
   const gender = data.gender;
   const profile: WechatProfile = {
-    nickname: text(data.nickName, 64),
-    avatarUrl: avatar && /^https?:\/\//i.test(avatar) ? avatar : undefined,
-    gender: gender === 0 || gender === 1 || gender === 2 ? gender : undefined,
-    country: text(data.country, 100),
-    province: text(data.province, 100),
-    city: text(data.city, 100),
+    nickname: nickname === PLACEHOLDER_NICKNAME ? undefined : nickname,
+    avatarUrl: avatar && /^https?:\/\//i.test(avatar) && codePointLength(avatar) <= 500 ? avatar : undefined,
+    // 0 means "unknown": the placeholder gender says nothing.
+    gender: gender === 1 || gender === 2 ? gender : undefined,
+    country: text('country', 100),
+    province: text('province', 100),
+    city: text('city', 100),
   };
   return Object.fromEntries(Object.entries(profile).filter(([, v]) => v !== undefined));
 }

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { UnauthorizedError } from '../common/errors/app-error';
 import { UsersService } from '../users/users.service';
 import type { PhoneNumberRequest } from './dto/phone-number.request';
 import type { PhoneNumberResponse } from './dto/phone-number.response';
-import { SessionKeyStore } from './session-key.store';
+import { SessionKeyStore } from '../session-keys/session-key.store';
 import { WechatCrypto } from './wechat-crypto';
 import { WechatServerApi } from './wechat-server-api';
 import { DecryptFailedError, PhoneCodeInvalidError, SessionExpiredError, WatermarkMismatchError, WechatBadResponseError } from './wechat.errors';
@@ -26,17 +25,21 @@ export class WechatPhoneService {
   ) {}
 
   async resolve(userId: number, request: PhoneNumberRequest): Promise<PhoneNumberResponse> {
-    const phone = request.code !== undefined ? await this.byCode(request.code) : await this.byEncryptedData(userId, request.encryptedData!, request.iv!);
+    const user = await this.users.getActive(userId);
+    const phone = request.code !== undefined ? await this.byCode(request.code, user.openId) : await this.byEncryptedData(user.openId, request.encryptedData!, request.iv!);
     await this.users.setMobile(userId, phone.phoneNumber);
     return phone;
   }
 
-  /** Current API: `POST /wxa/business/getuserphonenumber` with the button's code. */
-  private async byCode(code: string): Promise<PhoneNumberResponse> {
+  /**
+   * Current API: `POST /wxa/business/getuserphonenumber` with the button's code and the caller's
+   * openid, so WeChat refuses a code that was issued to someone else.
+   */
+  private async byCode(code: string, openId: string): Promise<PhoneNumberResponse> {
     const body = await this.serverApi.call<{ phone_info?: PhoneInfo }>({
       method: 'POST',
       path: '/wxa/business/getuserphonenumber',
-      body: { code },
+      body: { code, openid: openId },
       codeRejected: (errcode) => new PhoneCodeInvalidError(errcode),
     });
     const info = body.phone_info;
@@ -46,10 +49,8 @@ export class WechatPhoneService {
   }
 
   /** Legacy: decrypt with the session_key of this user's last login (watermark checked). */
-  private async byEncryptedData(userId: number, encryptedData: string, iv: string): Promise<PhoneNumberResponse> {
-    const user = await this.users.findActive(userId);
-    if (!user) throw new UnauthorizedError('User no longer exists');
-    const sessionKey = await this.sessionKeys.get(user.openId);
+  private async byEncryptedData(openId: string, encryptedData: string, iv: string): Promise<PhoneNumberResponse> {
+    const sessionKey = await this.sessionKeys.get(openId);
     if (!sessionKey) throw new SessionExpiredError();
     return phoneFrom(this.crypto.decrypt(encryptedData, iv, sessionKey) as PhoneInfo, () => new DecryptFailedError('decrypted data holds no phone number'));
   }

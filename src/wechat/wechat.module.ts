@@ -3,7 +3,7 @@ import { AuthModule } from '../auth/auth.module';
 import { UsersModule } from '../users/users.module';
 import { AccessTokenService } from './access-token.service';
 import { SessionCheckService } from './session-check.service';
-import { SessionKeyModule } from './session-key.store';
+import { SessionKeyModule } from '../session-keys/session-key.module';
 import { WechatApiClient } from './wechat-api.client';
 import { WechatCrypto } from './wechat-crypto';
 import { WechatLoginService } from './wechat-login.service';

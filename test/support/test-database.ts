@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, types } from 'pg';
+
+/**
+ * Tests read bigint columns (ids) as numbers, as the API shows them; this client's own parser, so the
+ * application's driver keeps its default (strings for int8).
+ */
+const TEST_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === types.builtins.INT8 ? (v: string) => Number(v) : types.getTypeParser(oid, format as any))) as typeof types.getTypeParser,
+};
 
 /** A `wechat_user` row as the pg driver returns it. */
 export interface WechatUserRow {
@@ -51,7 +59,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     name,
     async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-      const c = new Client({ connectionString: url });
+      const c = new Client({ connectionString: url, types: TEST_TYPES });
       await c.connect();
       try {
         return (await c.query(sql, params as unknown[])).rows as T[];

@@ -30,12 +30,30 @@ const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-/** Errors of the pg driver / pool that mean "the database cannot be reached right now". */
-const DB_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300', '55000', '3D000', '57P04']);
+/**
+ * Errors of the pg driver / pool that mean "the database cannot answer right now": unreachable, shut
+ * down, a statement cancelled by statement_timeout (57014), a serialization failure or deadlock
+ * (40001, 40P01), out of resources (53xxx), a sequence at its end (2200H).
+ */
+const DB_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '55000', '3D000', '57P04', '57014', '40001', '40P01', '2200H']);
+
+/**
+ * Data the database refused as a value: too long (22001), not valid in the encoding, NUL included
+ * (22021), an untranslatable character (22P05), out of range (22003). Input is validated before it is
+ * sent; this is the safety net that keeps such input a 400.
+ */
+const DB_BAD_DATA = new Set(['22001', '22021', '22P05', '22003']);
+
+function databaseCode(err: unknown): string | undefined {
+  for (let e: any = err, depth = 0; e && depth < 4; e = e.driverError ?? e.cause, depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string') return e.code;
+  }
+  return undefined;
+}
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: any = err, depth = 0; e && depth < 4; e = e.driverError ?? e.cause, depth++) {
-    if (DB_UNAVAILABLE.has(e.code)) return true;
+    if (DB_UNAVAILABLE.has(e.code) || (typeof e.code === 'string' && e.code.startsWith('53') && typeof e.severity === 'string')) return true;
     const msg = String(e.message ?? '');
     if (/Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(msg)) return true;
   }
@@ -65,6 +83,8 @@ export function toErrorBody(err: unknown): { body: ErrorBody; internal: boolean 
     const code = HTTP_STATUS_CODES[e.statusCode] ?? 'VALIDATION_FAILED';
     return { body: body(code, e.message ?? code), internal: false };
   }
+  const dbCode = databaseCode(err);
+  if (dbCode && DB_BAD_DATA.has(dbCode)) return { body: body('VALIDATION_FAILED', 'A value is too long, out of range, or not storable text'), internal: false };
   if (isDatabaseUnavailable(err)) return { body: body('SERVICE_UNAVAILABLE', 'The database is unavailable, try again later'), internal: true };
   return { body: body('INTERNAL_ERROR', 'Internal server error'), internal: true };
 }

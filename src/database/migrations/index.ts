@@ -1,4 +1,5 @@
 import { CreateWechatUser1764000000000 } from './1764000000000-create-wechat-user';
+import { HardenWechatUser1764100000000 } from './1764100000000-harden-wechat-user';
 
 /** Every migration, in order. Listed explicitly so the compiled app never depends on file globs. */
-export const MIGRATIONS = [CreateWechatUser1764000000000];
+export const MIGRATIONS = [CreateWechatUser1764000000000, HardenWechatUser1764100000000];

@@ -66,6 +66,12 @@ export class SandboxPhoneCodeRequest {
   @IsString()
   @Matches(/^\+?[0-9][0-9 -]{4,20}$/, { message: 'phoneNumber must be a phone number' })
   phoneNumber?: string;
+
+  @ApiPropertyOptional({ description: 'The user who tapped the button: the code then works for that openid only, as on WeChat', example: 'oSandboxUser00000000000000001' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'openId must be 1-64 letters, digits, _ or -' })
+  openId?: string;
 }
 
 export class SandboxPhoneCodeResponse {

@@ -1,18 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUrl, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsUrl } from 'class-validator';
+import { IsStorableText } from '../../common/validation/is-storable-text';
 
-/** `PATCH /users/me`: any subset of the profile. */
+/** `PATCH /users/me`: any subset of the profile. Lengths are in characters (code points). */
 export class UpdateUserDto {
   @ApiPropertyOptional({ maxLength: 64, example: 'New Nickname' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsStorableText(64)
   nickname?: string;
 
   @ApiPropertyOptional({ maxLength: 500, description: 'An https URL', example: 'https://example.com/avatar.png' })
   @IsOptional()
-  @IsString()
-  @MaxLength(500)
+  @IsStorableText(500)
   @IsUrl({ protocols: ['https'], require_protocol: true }, { message: 'avatarUrl must be an https URL' })
   avatarUrl?: string;
 
@@ -23,19 +22,16 @@ export class UpdateUserDto {
 
   @ApiPropertyOptional({ maxLength: 100, example: 'China' })
   @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @IsStorableText(100)
   country?: string;
 
   @ApiPropertyOptional({ maxLength: 100, example: 'Zhejiang' })
   @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @IsStorableText(100)
   province?: string;
 
   @ApiPropertyOptional({ maxLength: 100, example: 'Hangzhou' })
   @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @IsStorableText(100)
   city?: string;
 }

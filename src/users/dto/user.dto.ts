@@ -41,7 +41,7 @@ export class UserDto {
   /** From a `wechat_user` row (snake_case columns, as the driver returns them). */
   static fromRow(row: Record<string, any>): UserDto {
     return {
-      id: row.id,
+      id: Number(row.id),
       openId: row.open_id,
       unionId: row.union_id,
       nickname: row.nickname,

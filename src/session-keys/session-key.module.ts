@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { SessionKeyStore } from './session-key.store';
+
+/** Its own module: the login flow stores keys, account deletion and privacy events drop them. */
+@Module({ providers: [SessionKeyStore], exports: [SessionKeyStore] })
+export class SessionKeyModule {}

@@ -8,13 +8,16 @@ async function main(): Promise<void> {
   // A local .env is a convenience for development; real environments set variables directly.
   if (existsSync('.env')) process.loadEnvFile('.env');
 
-  let running: RunningApp;
+  let running: RunningApp | undefined;
   try {
     running = await createApp();
     await running.app.listen({ port: running.config.app.port, host: running.config.app.host });
   } catch (err) {
     if (err instanceof ConfigError) console.error(err.message);
     else console.error('Failed to start:', err instanceof Error ? err.message : err);
+    // A failed listen (port in use) comes after the embedded database started: stop it too, or the
+    // next start would find it still running.
+    await running?.close().catch(() => undefined);
     process.exit(1);
   }
 

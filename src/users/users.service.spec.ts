@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MemoryVersionedCache, type Versioned, VersionedCache } from '../cache/versioned-cache';
+import type { SessionKeyStore } from '../session-keys/session-key.store';
+import type { UserDto } from './dto/user.dto';
+import { TokenRevocations } from './token-revocations';
+import { UsersService } from './users.service';
+import type { UserRecord, WechatUserRepository } from './wechat-user.repository';
+
+const user = (id: number): UserDto => ({ id, openId: `o${id}`, unionId: null, nickname: null, avatarUrl: null, gender: null, country: null, province: null, city: null, mobile: null, createdAt: '', updatedAt: '' });
+
+/** A cache whose writes fail while `down` is true (Redis unreachable right after the database committed). */
+class FlakyCache extends VersionedCache {
+  down = true;
+  readonly inner = new MemoryVersionedCache(1 << 20);
+  get<T>(key: string): Promise<Versioned<T> | undefined> {
+    return this.inner.get<T>(key);
+  }
+  put<T>(key: string, revision: number, value: T, ttlMs: number): Promise<void> {
+    return this.down ? Promise.reject(new Error('cache down')) : this.inner.put(key, revision, value, ttlMs);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+test('a revocation that reached the database is not reported as failed when the cache write fails, and is not left undone', async (t) => {
+  const before: UserRecord = { user: user(7), revision: 1, tokenVersion: 0, deleted: false };
+  const after: UserRecord = { user: user(7), revision: 2, tokenVersion: 1, deleted: false };
+  const repository = { revokeTokens: async () => after, findById: async () => before } as unknown as WechatUserRepository;
+  const cache = new FlakyCache();
+  cache.down = false;
+  await cache.put('u:7', before.revision, before, 60_000); // the cache holds version 0
+  cache.down = true;
+  const revocations = new TokenRevocations(repository, { secret: 'x', expiresInSeconds: 3600, generated: false });
+  const users = new UsersService(repository, cache, revocations, {} as SessionKeyStore);
+
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  await users.revokeTokens(7); // resolves: the database has the revocation
+  assert.deepEqual(await users.tokenState(7), { tokenVersion: 1, deleted: false }, 'refused at once although the cache still says 0');
+
+  cache.down = false;
+  t.mock.timers.tick(1000);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal((await cache.get<UserRecord>('u:7'))?.value.tokenVersion, 1, 'the cache write was retried until it landed');
+});

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,6 +169,26 @@ describe('operations', () => {
       assert.equal(await server.exited, 0, server.output());
       assert.equal(existsSync(join(dataDir, 'postgres', 'postmaster.pid')), false, 'embedded PostgreSQL stopped');
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+  test('a failed listen (port in use) in zero-configuration mode exits 1 and leaves no embedded PostgreSQL running', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-port-in-use-'));
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout!.on('data', (d) => (output += d));
+      child.stderr!.on('data', (d) => (output += d));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.equal(code, 1, output);
+      assert.match(output, /EADDRINUSE|address already in use/i);
+      assert.match(output, /embedded PostgreSQL/i, 'the embedded database had started');
+      assert.equal(existsSync(join(dataDir, 'postgres', 'postmaster.pid')), false, `embedded PostgreSQL stopped:\n${output}`);
+    } finally {
+      blocker.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

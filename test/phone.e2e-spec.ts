@@ -281,9 +281,6 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
     });
   });
 
-  // Last on purpose: a second app in this process replaces the first's passport 'jwt' strategy (a
-  // process-wide registry), and once the second app is closed the first one's guard fails with 500
-  // (see the report). Nothing of `app` runs after this block but its own close().
   describe('a second instance without the session_key', () => {
     test('no stored session_key (another instance without a shared cache) → 401 SESSION_EXPIRED', async () => {
       const user = await newUser();

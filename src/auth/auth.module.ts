@@ -9,6 +9,7 @@ import { AuthController } from './auth.controller';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JWT_KEY, jwtKey } from './jwt-key';
 import { JwtStrategy } from './jwt.strategy';
+import { TokenValidator } from './token-validator';
 import { UsersModule } from '../users/users.module';
 import { TokenService } from './token.service';
 
@@ -33,7 +34,7 @@ const jwtKeyProvider = {
     }),
   ],
   controllers: [AuthController],
-  providers: [jwtKeyProvider, JwtStrategy, TokenService, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  providers: [jwtKeyProvider, JwtStrategy, TokenValidator, TokenService, { provide: APP_GUARD, useClass: JwtAuthGuard }],
   exports: [TokenService],
 })
 export class AuthModule {}

@@ -1,48 +1,68 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { KeyObject } from 'node:crypto';
 import { ExtractJwt } from 'passport-jwt';
-import { AppError, UnauthorizedError } from '../common/errors/app-error';
+import { UnauthorizedError } from '../common/errors/app-error';
 import type { AuthenticatedUser, TokenClaims } from './authenticated-user';
 import { IS_PUBLIC } from './decorators/public.decorator';
-import { JwtStrategy } from './jwt.strategy';
+import { JWT_KEY } from './jwt-key';
+import { JWT_REQUEST_CONTEXT, type JwtRequestContext } from './jwt.strategy';
+import { TokenValidator } from './token-validator';
 import { VerifiedTokenCache } from './verified-token.cache';
 
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
+type GuardedRequest = { user?: AuthenticatedUser & { claims?: TokenClaims }; headers: Record<string, unknown>; [JWT_REQUEST_CONTEXT]?: JwtRequestContext };
+
 /**
- * Global guard: every route needs a valid bearer token unless marked `@Public()`.
- *
- * It runs this app's own passport-jwt strategy instance the way passport does (a per-request object
- * with success/fail/error), instead of going through passport's process-wide strategy registry:
- * there the last app created wins, which breaks several app instances in one process, and the
- * registry lookup and middleware plumbing cost time on every guarded request. A token verified
- * once is remembered until it expires (see VerifiedTokenCache); its version is checked every time.
+ * Global guard: every route needs a valid bearer token unless marked `@Public()`. New tokens go
+ * through passport (`AuthGuard('jwt')`, see JwtStrategy); a token verified once is remembered until it
+ * expires (see VerifiedTokenCache), so later requests skip the HMAC and passport's plumbing, the
+ * largest costs of a guarded request. The token version is checked on every request either way.
  */
 @Injectable()
-export class JwtAuthGuard implements CanActivate {
+export class JwtAuthGuard extends AuthGuard('jwt') {
   private readonly verified = new VerifiedTokenCache();
+  private readonly jwtContext: JwtRequestContext;
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly strategy: JwtStrategy,
-  ) {}
+    private readonly tokens: TokenValidator,
+    @Inject(JWT_KEY) key: KeyObject,
+  ) {
+    super();
+    this.jwtContext = { key, validate: (claims) => tokens.validate(claims) };
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<{ user?: AuthenticatedUser; headers: Record<string, unknown> }>();
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
     const token = bearerToken(request);
     const known = token ? this.verified.get(token) : undefined;
     if (known) {
-      const { id, tokenVersion } = await this.strategy.validate(known);
-      request.user = { id, tokenVersion };
-    } else {
-      if (token && hasCriticalHeader(token)) throw new UnauthorizedError('Token with critical header extensions');
-      const { user, claims } = await authenticate(this.strategy, request);
-      if (token) this.verified.set(token, claims);
-      request.user = user;
+      request.user = await this.tokens.validate(known);
+      return true;
     }
+    if (token && hasCriticalHeader(token)) throw new UnauthorizedError('Token with critical header extensions');
+    request[JWT_REQUEST_CONTEXT] = this.jwtContext;
+    await super.canActivate(context);
+    const { claims, ...user } = request.user!;
+    if (token && claims) this.verified.set(token, claims);
+    request.user = user;
     return true;
+  }
+
+  /**
+   * Missing, malformed, expired, forged: passport-jwt "fails" without an error, and that is a 401.
+   * Errors come only from validation (revoked, deleted: 401) or infrastructure (database or cache
+   * down: 503), and keep their meaning.
+   */
+  handleRequest<TUser>(err: unknown, user: TUser): TUser {
+    if (err) throw err;
+    if (!user) throw new UnauthorizedError();
+    return user;
   }
 }
 
@@ -59,21 +79,4 @@ function hasCriticalHeader(token: string): boolean {
   } catch {
     return false;
   }
-}
-
-function authenticate(strategy: JwtStrategy, request: object): Promise<{ user: AuthenticatedUser; claims: TokenClaims }> {
-  return new Promise((resolve, reject) => {
-    const attempt = Object.create(strategy) as JwtStrategy & {
-      success(user: AuthenticatedUser & { claims?: TokenClaims }): void;
-      fail(): void;
-      error(err: unknown): void;
-      authenticate(req: object, options: object): void;
-    };
-    attempt.success = ({ claims, ...user }) => resolve({ user, claims: claims! });
-    // Missing, malformed, expired, forged: passport-jwt "fails" without saying more than that.
-    attempt.fail = () => reject(new UnauthorizedError());
-    // Errors of validate() (revoked, deleted) and of infrastructure keep their meaning.
-    attempt.error = (err) => reject(err instanceof AppError ? err : err instanceof Error ? err : new UnauthorizedError());
-    attempt.authenticate(request, {});
-  });
 }

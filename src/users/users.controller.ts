@@ -2,10 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
-import { TokenVersionStore } from '../auth/token-version.store';
 import { UnauthorizedError } from '../common/errors/app-error';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
-import { SessionKeyStore } from '../wechat/session-key.store';
+import { AccountService } from './account.service';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
@@ -16,8 +15,7 @@ import { UsersService } from './users.service';
 export class UsersController {
   constructor(
     private readonly users: UsersService,
-    private readonly versions: TokenVersionStore,
-    private readonly sessionKeys: SessionKeyStore,
+    private readonly account: AccountService,
   ) {}
 
   @Get()
@@ -47,8 +45,6 @@ export class UsersController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async remove(@CurrentUser() caller: AuthenticatedUser): Promise<void> {
-    const deleted = await this.users.softDelete(caller.id);
-    await this.versions.forget(caller.id);
-    if (deleted) await this.sessionKeys.drop(deleted.openId);
+    await this.account.deleteAccount(caller.id);
   }
 }

@@ -1,6 +1,6 @@
 import { applyDecorators, Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/decorators/public.decorator';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
 import { XML_BODY_ROUTE } from './push-body-parser';
@@ -36,7 +36,6 @@ export class PushController {
   })
   @SignedQuery()
   @ApiQuery({ name: 'echostr', required: true, example: '4375120948345356249' })
-  @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'The echostr, as sent', content: { 'text/plain': { schema: { type: 'string', example: '4375120948345356249' } } } })
   @ApiErrorResponses('VALIDATION_FAILED', 'PUSH_SIGNATURE_MISMATCH', 'NOT_FOUND')
   verifyUrl(@Query() query: Record<string, unknown>): string {
@@ -70,7 +69,6 @@ export class PushController {
       },
     },
   })
-  @ApiProduces('text/plain')
   @ApiOkResponse({ description: '`success`: the message is handled (or was before)', content: { 'text/plain': { schema: { type: 'string', example: 'success' } } } })
   @ApiErrorResponses('VALIDATION_FAILED', 'DECRYPT_FAILED', 'PUSH_SIGNATURE_MISMATCH', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'SERVICE_UNAVAILABLE')
   async receive(@Query() query: Record<string, unknown>, @Body() body: unknown): Promise<string> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createApp, type RunningApp } from '../src/bootstrap';
 import { MediaCheckVerdicts, type MediaCheckVerdict } from '../src/push/media-check-verdicts';
+import { dedupKey, readPushMessage } from '../src/push/push-message';
 import { WechatPushCrypto } from '../src/push/wechat-push-crypto';
 import { buildWechatPush, type BuiltPush, type PushOptions } from '../src/sandbox/wechat-push-sender';
 import { SessionKeyStore } from '../src/wechat/session-key.store';
@@ -246,6 +247,33 @@ describe('WeChat message push', () => {
       const rows = await pushRows(u.openId);
       assert.equal(rows.length, 1);
       assert.equal(rows[0].outcome, 'account_deleted');
+    });
+  });
+
+  describe('an attempt that died without releasing its claim', () => {
+    const claimAs = (message: Record<string, unknown>, ageSeconds: number) =>
+      app.db.query(
+        `INSERT INTO wechat_push_message (dedup_key, open_id, event, outcome, claimed_at) VALUES ($1, $2, $3, 'processing', now() - make_interval(secs => $4))`,
+        [dedupKey(readPushMessage(message)), message.OpenID, message.Event, ageSeconds],
+      );
+
+    test('a claim that is still fresh makes the retry wait, then 503 (WeChat retries later)', async () => {
+      const u = await user('claimed-fresh');
+      const message = event('user_info_modified', u.openId);
+      await claimAs(message, 0);
+      assertError(await push(message), 503, 'SERVICE_UNAVAILABLE', 'in flight elsewhere');
+      assert.ok((await row(u.id)).nickname, 'nothing done');
+    });
+
+    test('a stale claim (its handler died) is taken over and the work done', async () => {
+      const u = await user('claimed-stale');
+      const message = event('user_info_modified', u.openId);
+      await claimAs(message, 60);
+      assertSuccess(await push(message), 'taken over');
+      assert.equal((await row(u.id)).nickname, null);
+      const rows = await pushRows(u.openId);
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0].outcome, 'data_cleared');
     });
   });
 

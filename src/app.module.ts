@@ -7,6 +7,7 @@ import { AppConfigModule } from './config/config.module';
 import type { AppConfig } from './config/configuration';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { PushModule } from './push/push.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import type { WechatSimulator } from './sandbox/wechat-simulator';
 import { UsersModule } from './users/users.module';
@@ -34,6 +35,7 @@ export class AppModule {
         UsersModule,
         WechatModule,
         HealthModule,
+        PushModule,
         ...(simulator ? [SandboxModule.forRoot(simulator)] : []),
       ],
     };

@@ -14,8 +14,10 @@ import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
 import { devJwtSecret } from './config/dev-jwt-secret';
 import { EmbeddedPostgres } from './database/embedded-postgres';
+import { registerPushXmlBodyParser } from './push/push-body-parser';
 import { WechatSimulator } from './sandbox/wechat-simulator';
 import { startWechatSimulatorServer } from './sandbox/wechat-simulator.server';
+import { sandboxPushCredentials } from './sandbox/wechat-push-sender';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -69,8 +71,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
       const server = await startWechatSimulatorServer(simulator, { host: '127.0.0.1', port: 0 });
       cleanups.push(() => server.close());
       // The parsed settings stay as the environment gave them; the running app gets a copy that
-      // points its WeChat client at the simulator (unless WECHAT_API_BASE_URL names another fake).
-      if (!settings.wechat.apiBaseUrlSet) config = { ...settings, wechat: { ...settings.wechat, apiBaseUrl: server.url } };
+      // points its WeChat client at the simulator (unless WECHAT_API_BASE_URL names another fake)
+      // and, since the sandbox pushes to this service as WeChat would, has a push Token and key.
+      config = {
+        ...settings,
+        wechat: { ...settings.wechat, ...(settings.wechat.apiBaseUrlSet ? {} : { apiBaseUrl: server.url }), ...sandboxPushCredentials(settings.wechat) },
+      };
       logger.warn(
         `SANDBOX MODE: no WeChat credentials are set, so a built-in fake WeChat answers at ${config.wechat.apiBaseUrl}. ` +
           'It logs anyone in as any openid: never point it at real users. Get login data from POST /sandbox/wx-login.',
@@ -112,6 +118,8 @@ function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Pi
   // JSON only (CONTRACT §3): Nest's own parsers are off (`bodyParser: false`) and ours is the only
   // one left, so any other body is a 415.
   registerJsonBodyParser(fastify);
+  // WeChat's message push may be XML: accepted on that route only (every other route stays JSON-only).
+  registerPushXmlBodyParser(fastify);
   registerRequestLogging(fastify, logger);
   // Nest routes Fastify's own failures (bad JSON, body too large) through the global filter too.
   app.useGlobalFilters(new AllExceptionsFilter());

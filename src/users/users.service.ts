@@ -97,6 +97,23 @@ export class UsersService {
     return true;
   }
 
+  /** The user of an openid, deleted or not (WeChat's pushes name users by openid). */
+  async findIdByOpenId(openId: string): Promise<{ id: number; deleted: boolean } | undefined> {
+    return this.repository.findIdByOpenId(openId);
+  }
+
+  /**
+   * Erases data WeChat told us to delete (privacy push events): nickname and avatar, and/or the
+   * phone number. Returns false when there is no active user.
+   */
+  async erase(id: number, what: { profile?: boolean; mobile?: boolean }): Promise<boolean> {
+    if (!what.profile && !what.mobile) return (await this.findActive(id)) !== undefined;
+    const record = await this.repository.erase(id, what);
+    if (!record) return false;
+    await this.rememberWritten(record);
+    return true;
+  }
+
   private async record(id: number): Promise<UserRecord | undefined> {
     const cached = await this.cache.get<UserRecord>(cacheKey(id));
     if (cached) return cached.value;

@@ -75,6 +75,18 @@ export class WechatUserRepository {
     return this.updateActive(id, `"mobile" = $2`, [mobile]);
   }
 
+  /** The id of an openid's user, deleted or not. */
+  async findIdByOpenId(openId: string): Promise<{ id: number; deleted: boolean } | undefined> {
+    const rows = await this.sql.rows<{ id: string; deleted: boolean }>(`SELECT "id", "deleted_at" IS NOT NULL AS "deleted" FROM "wechat_user" WHERE "open_id" = $1`, [openId]);
+    return rows[0] ? { id: Number(rows[0].id), deleted: rows[0].deleted } : undefined;
+  }
+
+  /** Clears the profile's nickname and avatar, and/or the phone number, of an active user. */
+  erase(id: number, what: { profile?: boolean; mobile?: boolean }): Promise<UserRecord | undefined> {
+    const sets = [...(what.profile ? ['"nickname" = NULL', '"avatar_url" = NULL'] : []), ...(what.mobile ? ['"mobile" = NULL'] : [])];
+    return this.updateActive(id, sets.join(', '), []);
+  }
+
   /** Every token issued until now stops working. */
   revokeTokens(id: number): Promise<UserRecord | undefined> {
     return this.updateActive(id, REVOKE, []);

@@ -1,5 +1,6 @@
 import { CreateWechatUser1764000000000 } from './1764000000000-create-wechat-user';
 import { HardenWechatUser1764100000000 } from './1764100000000-harden-wechat-user';
+import { CreateWechatPushMessage1764200000000 } from './1764200000000-create-wechat-push-message';
 
 /** Every migration, in order. Listed explicitly so the compiled app never depends on file globs. */
-export const MIGRATIONS = [CreateWechatUser1764000000000, HardenWechatUser1764100000000];
+export const MIGRATIONS = [CreateWechatUser1764000000000, HardenWechatUser1764100000000, CreateWechatPushMessage1764200000000];

@@ -12,6 +12,7 @@ import { SandboxModule } from './sandbox/sandbox.module';
 import type { WechatSimulator } from './sandbox/wechat-simulator';
 import { UsersModule } from './users/users.module';
 import { WechatModule } from './wechat/wechat.module';
+import { WechatAppsModule } from './wechat-apps/wechat-apps.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -28,6 +29,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
+        WechatAppsModule,
         LoggingModule.forRoot(logger),
         AppCacheModule,
         DatabaseModule.forRoot(databaseUrl),

@@ -67,18 +67,24 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
 
     let simulator: WechatSimulator | undefined;
     if (config.wechat.sandbox) {
-      simulator = new WechatSimulator({ appId: config.wechat.appId, secret: config.wechat.secret });
+      const [first, ...more] = config.wechat.apps;
+      simulator = new WechatSimulator({ appId: first.appId, secret: first.secret, moreApps: more.map(({ appId, secret }) => ({ appId, secret })) });
       const server = await startWechatSimulatorServer(simulator, { host: '127.0.0.1', port: 0 });
       cleanups.push(() => server.close());
       // The parsed settings stay as the environment gave them; the running app gets a copy that
       // points its WeChat client at the simulator (unless WECHAT_API_BASE_URL names another fake)
-      // and, since the sandbox pushes to this service as WeChat would, has a push Token and key.
+      // and, since the sandbox pushes to this service as WeChat would, has a push Token and key for each app.
       config = {
         ...settings,
-        wechat: { ...settings.wechat, ...(settings.wechat.apiBaseUrlSet ? {} : { apiBaseUrl: server.url }), ...sandboxPushCredentials(settings.wechat) },
+        wechat: {
+          ...settings.wechat,
+          ...(settings.wechat.apiBaseUrlSet ? {} : { apiBaseUrl: server.url }),
+          apps: settings.wechat.apps.map((app) => ({ ...app, ...sandboxPushCredentials(app) })),
+        },
       };
       logger.warn(
-        `SANDBOX MODE: no WeChat credentials are set, so a built-in fake WeChat answers at ${config.wechat.apiBaseUrl}. ` +
+        `SANDBOX MODE: no WeChat credentials are set, so a built-in fake WeChat answers at ${config.wechat.apiBaseUrl} ` +
+          `for ${config.wechat.apps.length === 1 ? 'mini program' : 'mini programs'} ${config.wechat.apps.map((a) => a.appId).join(', ')}. ` +
           'It logs anyone in as any openid: never point it at real users. Get login data from POST /sandbox/wx-login.',
       );
     }

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../src/auth/authenticated-user';
-import { startTestApp, TEST_JWT_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
+import { startTestApp, TEST_APPID, TEST_JWT_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
 /** CONTRACT §3 (guarded endpoints, `User`), §5 (UNAUTHORIZED), §6 (the row behind them). */
 
-const USER_FIELDS = ['avatarUrl', 'city', 'country', 'createdAt', 'gender', 'id', 'mobile', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
+const USER_FIELDS = ['avatarUrl', 'city', 'country', 'createdAt', 'gender', 'id', 'identities', 'mobile', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Issuer and audience as the service sets them: tokens below differ from real ones only where a test says so. */
@@ -122,10 +122,11 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       assert.equal(answer.body.id, alice.user.id);
     });
 
-    test('the login token carries sub and ver only, and no session_key', () => {
+    test('the login token carries sub, ver and its mini program only, and no session_key', () => {
       const payload = jwt.decode(alice.token) as Record<string, unknown>;
       assert.equal(payload.sub, String(alice.user.id));
-      assert.deepEqual(Object.keys(payload).sort(), ['aud', 'exp', 'iat', 'iss', 'sub', 'ver']);
+      assert.deepEqual(Object.keys(payload).sort(), ['app', 'aud', 'exp', 'iat', 'iss', 'sub', 'ver']);
+      assert.equal(payload.app, TEST_APPID);
       assert.equal(payload.iss, TOKEN_ISSUER);
       assert.equal(payload.aud, TOKEN_AUDIENCE);
       const header = JSON.parse(Buffer.from(alice.token.split('.')[0], 'base64url').toString());

@@ -108,7 +108,7 @@ describe('input the database would reject is refused with 400, never 500', () =>
     assertError(res, 400, 'VALIDATION_FAILED');
     assert.match(res.body.message, /nickName/);
     assert.deepEqual(await app.db.query('SELECT id FROM wechat_user WHERE open_id = $1', [openId]), []);
-    assert.equal(await app.running.app.get(SessionKeyStore).get(openId), undefined);
+    assert.equal(await app.running.app.get(SessionKeyStore).get(TEST_APPID, openId), undefined);
   });
 
   test('login: encryptedData with a NUL unionId is a 400', async () => {
@@ -310,10 +310,10 @@ test('session keys are not evicted by other users\' traffic (no Redis)', async (
   try {
     const store = app.running.app.get(SessionKeyStore);
     const key = randomBytes(16).toString('base64');
-    await store.save('oFirstUser', key);
+    await store.save(TEST_APPID, 'oFirstUser', key);
     // Far more users than the old shared LRU held next to profiles and token versions.
-    for (let i = 0; i < 150_000; i++) await store.save(`oOther${i}`, key);
-    assert.equal(await store.get('oFirstUser'), key);
+    for (let i = 0; i < 150_000; i++) await store.save(TEST_APPID, `oOther${i}`, key);
+    assert.equal(await store.get(TEST_APPID, 'oFirstUser'), key);
   } finally {
     await app.close();
   }

@@ -10,7 +10,7 @@ import { encryptWithSessionKey, JSCODE2SESSION_PATH, sha1Hex, type Fault, type S
 import { startTestApp, TEST_APPID, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
-const USER_KEYS = ['avatarUrl', 'city', 'country', 'createdAt', 'gender', 'id', 'mobile', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
+const USER_KEYS = ['avatarUrl', 'city', 'country', 'createdAt', 'gender', 'id', 'identities', 'mobile', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
 const SEVEN_DAYS = 7 * 24 * 3600;
 
 type UserRow = WechatUserRow;
@@ -106,6 +106,7 @@ describe('POST /wechat/login', () => {
       assert.equal(user.province, 'Guangdong');
       assert.equal(user.city, 'Shenzhen');
       assert.equal(user.mobile, null);
+      assert.deepEqual(user.identities, [{ appId: TEST_APPID, openId }], 'one identity, of the one configured app');
       assert.equal(new Date(user.createdAt).toISOString(), user.createdAt);
       assert.equal(new Date(user.updatedAt).toISOString(), user.updatedAt);
 

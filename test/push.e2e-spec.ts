@@ -181,14 +181,14 @@ describe('WeChat message push', () => {
     test('user_authorization_cancellation: as DELETE /users/me, and the old token answers 401', async () => {
       const u = await user('cancel');
       const sessionKeys = app.running.app.get(SessionKeyStore);
-      assert.ok(await sessionKeys.get(u.openId), 'a session_key is stored before');
+      assert.ok(await sessionKeys.get(TEST_APPID, u.openId), 'a session_key is stored before');
       const before = await row(u.id);
       assertSuccess(await push(event('user_authorization_cancellation', u.openId)), 'cancellation');
       const r = await row(u.id);
       assert.ok(r.deleted_at, 'deleted_at is set');
       for (const column of ['nickname', 'avatar_url', 'gender', 'country', 'province', 'city', 'mobile', 'union_id'] as const) assert.equal(r[column], null, column);
       assert.equal(r.token_version, before.token_version + 1, 'the token version is bumped once');
-      assert.equal(await sessionKeys.get(u.openId), undefined, 'the session_key is dropped');
+      assert.equal(await sessionKeys.get(TEST_APPID, u.openId), undefined, 'the session_key is dropped');
       const refused = await me(u.token);
       assertError(refused, 401, 'UNAUTHORIZED', 'old token');
       const [audit] = await pushRows(u.openId);
@@ -254,7 +254,7 @@ describe('WeChat message push', () => {
     const claimAs = (message: Record<string, unknown>, ageSeconds: number) =>
       app.db.query(
         `INSERT INTO wechat_push_message (dedup_key, open_id, event, outcome, claimed_at) VALUES ($1, $2, $3, 'processing', now() - make_interval(secs => $4))`,
-        [dedupKey(readPushMessage(message)), message.OpenID, message.Event, ageSeconds],
+        [dedupKey(readPushMessage(message), TEST_APPID), message.OpenID, message.Event, ageSeconds],
       );
 
     test('a claim that is still fresh makes the retry wait, then 503 (WeChat retries later)', async () => {
@@ -465,7 +465,7 @@ describe('sandbox: POST /sandbox/push', () => {
 
   test('a revoke pushed by the sandbox (signed, encrypted, over HTTP) clears the profile', async () => {
     assert.ok(running.simulator, 'sandbox mode');
-    assert.ok(running.config.wechat.pushToken && running.config.wechat.pushAesKey, 'the sandbox made its own Token and EncodingAESKey');
+    assert.ok(running.config.wechat.apps[0].pushToken && running.config.wechat.apps[0].pushAesKey, 'the sandbox made its own Token and EncodingAESKey');
     const u = await sandboxUser('Sandbox Pushed');
     const answer = await call('POST', '/sandbox/push', { body: { event: 'user_authorization_revoke', openId: u.openId, revokeInfo: '6' } });
     assert.equal(answer.status, 202, answer.text);

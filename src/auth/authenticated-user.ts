@@ -3,12 +3,16 @@ export interface AuthenticatedUser {
   id: number;
   /** The token version the request's JWT carries (equal to the user's current one). */
   tokenVersion: number;
+  /** The mini program the token was issued for (its `app` claim): the caller's openid, session key and access token are this app's. */
+  appId: string;
 }
 
 /** Claims of the tokens this service issues: `sub` is the user id, `ver` its token version. */
 export interface TokenClaims {
   sub: string;
   ver: number;
+  /** The mini program the token was issued for; absent in tokens issued before several apps existed. */
+  app?: string;
   iat?: number;
   exp?: number;
   iss?: string;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UnauthorizedError } from '../common/errors/app-error';
 import { UsersService } from '../users/users.service';
+import { WechatApps } from '../wechat-apps/wechat-apps';
 import { type AuthenticatedUser, CLOCK_SKEW_SECONDS, type TokenClaims } from './authenticated-user';
 
 /** A user id as this service writes it: decimal, no sign, no leading zero, within a JavaScript-safe integer. */
@@ -8,18 +9,27 @@ const USER_ID = /^[1-9][0-9]{0,15}$/;
 
 /**
  * Decides whether the claims of a correctly signed token still let its bearer in: the claims'
- * shape, then the user's current token version (not revoked, user not deleted).
+ * shape, its mini program (still configured), then the user's current token version (not revoked,
+ * user not deleted).
+ *
+ * A token issued before several apps existed has no `app` claim: it is a token of the app of its
+ * user's first identity (the one app the service had then), else of the first configured app.
  */
 @Injectable()
 export class TokenValidator {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly apps: WechatApps,
+  ) {}
 
   async validate(claims: TokenClaims): Promise<AuthenticatedUser> {
     const id = userIdOf(claims);
+    if (claims.app !== undefined && (typeof claims.app !== 'string' || !this.apps.find(claims.app))) throw new UnauthorizedError('Token of a mini program that is not configured');
     const state = await this.users.tokenState(id);
     if (!state || state.deleted) throw new UnauthorizedError('User no longer exists');
     if (state.tokenVersion !== claims.ver) throw new UnauthorizedError('Token has been revoked');
-    return { id, tokenVersion: claims.ver };
+    const appId = claims.app ?? (this.apps.find(state.firstAppId) ?? this.apps.primary).appId;
+    return { id, tokenVersion: claims.ver, appId };
   }
 }
 

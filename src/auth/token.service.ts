@@ -18,8 +18,9 @@ export class TokenService {
     @InjectJwtSettings() private readonly settings: JwtSettings,
   ) {}
 
-  issue(userId: number, tokenVersion: number): IssuedToken {
-    const claims: TokenClaims = { sub: String(userId), ver: tokenVersion };
+  /** A token of `userId` for the mini program `appId` (its `app` claim). */
+  issue(userId: number, tokenVersion: number, appId: string): IssuedToken {
+    const claims: TokenClaims = { sub: String(userId), ver: tokenVersion, app: appId };
     const token = this.jwt.sign(claims, { expiresIn: this.settings.expiresInSeconds, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
     return { token, tokenType: 'Bearer', expiresIn: this.settings.expiresInSeconds };
   }

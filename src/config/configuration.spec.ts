@@ -37,8 +37,8 @@ describe('loadConfig defaults', () => {
     assert.equal(c.app.logLevel, 'info');
     assert.equal(c.app.dataDir, '/srv/app/.data');
     assert.equal(c.wechat.sandbox, true);
-    assert.equal(c.wechat.appId, SANDBOX_APPID);
-    assert.ok(c.wechat.secret.length > 0);
+    assert.equal(c.wechat.apps[0].appId, SANDBOX_APPID);
+    assert.ok(c.wechat.apps[0].secret.length > 0);
     assert.equal(c.wechat.apiBaseUrl, 'https://api.weixin.qq.com');
     assert.equal(c.wechat.timeoutMs, 5000);
     assert.equal(c.jwt.expiresInSeconds, 604800);
@@ -75,8 +75,8 @@ describe('loadConfig defaults', () => {
     assert.equal(c.database.url, 'postgresql://u:p@localhost:5432/db');
     assert.equal(c.cache.redisUrl, 'redis://localhost:6379');
     assert.equal(c.wechat.sandbox, false);
-    assert.equal(c.wechat.appId, 'wxabc');
-    assert.equal(c.wechat.secret, 'sec');
+    assert.equal(c.wechat.apps[0].appId, 'wxabc');
+    assert.equal(c.wechat.apps[0].secret, 'sec');
     assert.equal(c.wechat.timeoutMs, 1500);
     assert.equal(c.app.dataDir, '/var/lib/wx');
     assert.equal(c.jwt.secret, SECRET32);
@@ -94,7 +94,7 @@ describe('loadConfig in production', () => {
     const c = loadConfig(PROD_OK, () => assert.fail('the dev secret must not be used in production'));
     assert.equal(c.app.production, true);
     assert.equal(c.wechat.sandbox, false);
-    assert.equal(c.wechat.appId, 'wxprod123');
+    assert.equal(c.wechat.apps[0].appId, 'wxprod123');
     assert.equal(c.jwt.secret, SECRET32);
     assert.equal(c.jwt.generated, false);
   });
@@ -233,7 +233,7 @@ describe('loadConfig: the sandbox fails closed', () => {
   test('WECHAT_SANDBOX=true runs the sandbox against a DATABASE_URL on purpose', () => {
     const c = dev({ NODE_ENV: 'test', DATABASE_URL: 'postgres://u:p@db/app', WECHAT_SANDBOX: 'true' });
     assert.equal(c.wechat.sandbox, true);
-    assert.equal(c.wechat.appId, SANDBOX_APPID);
+    assert.equal(c.wechat.apps[0].appId, SANDBOX_APPID);
   });
 
   test('WECHAT_SANDBOX=true is refused with credentials and in production', () => {

@@ -21,9 +21,22 @@ export interface CacheSettings {
   /** `undefined` means: in-process memory cache. */
   redisUrl: string | undefined;
 }
-export interface WechatSettings {
+/** One mini program: its credentials and, optionally, its message push Token and EncodingAESKey. */
+export interface WechatAppSettings {
   appId: string;
   secret: string;
+  /** Message push (消息推送) Token; unset: this app's push route answers 404 (the sandbox makes its own). */
+  pushToken?: string;
+  /** Message push EncodingAESKey (43 characters), needed for safe and compatible mode. */
+  pushAesKey?: string;
+}
+export interface WechatSettings {
+  /**
+   * Every configured mini program, never empty: WECHAT_APPS, or the one of WECHAT_APPID/WECHAT_SECRET
+   * (with WECHAT_PUSH_TOKEN/WECHAT_PUSH_AES_KEY), or the sandbox's. The first is the one a database of
+   * the one-app schema is adopted into (see README › Several mini programs).
+   */
+  apps: WechatAppSettings[];
   apiBaseUrl: string;
   timeoutMs: number;
   /**
@@ -34,10 +47,6 @@ export interface WechatSettings {
   sandbox: boolean;
   /** WECHAT_API_BASE_URL was set explicitly (in sandbox mode the simulator's own address is used otherwise). */
   apiBaseUrlSet: boolean;
-  /** Message push (消息推送) Token; unset: the push route answers 404 (the sandbox makes its own). */
-  pushToken?: string;
-  /** Message push EncodingAESKey (43 characters), needed for safe and compatible mode. */
-  pushAesKey?: string;
 }
 export interface JwtSettings {
   secret: string;
@@ -63,20 +72,68 @@ export class ConfigError extends Error {
 }
 
 export const SANDBOX_APPID = 'wx-sandbox-appid';
+/** Most sandbox apps WECHAT_SANDBOX_APPS may ask for, and most entries WECHAT_APPS may list. */
+export const MAX_SANDBOX_APPS = 9;
+export const MAX_APPS = 50;
+/** An appid as it may appear in a URL path and in cache keys (`…:{appId}:…`): no separator, no slash. */
+export const APP_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const APP_KEYS = ['appId', 'secret', 'pushToken', 'pushAesKey'];
 export const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
 const DEFAULT_WECHAT_BASE = 'https://api.weixin.qq.com';
 const MIN_JWT_SECRET = 32;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const NODE_ENVS = ['development', 'test', 'production'];
 
-/** WECHAT_PUSH_TOKEN / WECHAT_PUSH_AES_KEY, as the mini program console accepts them. */
-function pushSettings(env: Env, problems: string[]): Pick<WechatSettings, 'pushToken' | 'pushAesKey'> {
-  const pushToken = env.WECHAT_PUSH_TOKEN?.trim() || undefined;
-  const pushAesKey = env.WECHAT_PUSH_AES_KEY?.trim() || undefined;
-  if (pushToken !== undefined && !/^[A-Za-z0-9]{3,32}$/.test(pushToken)) problems.push('WECHAT_PUSH_TOKEN must be 3 to 32 letters or digits (as the mini program console requires)');
-  if (pushAesKey !== undefined && !/^[A-Za-z0-9+/]{43}$/.test(pushAesKey)) problems.push('WECHAT_PUSH_AES_KEY must be the 43-character EncodingAESKey (letters and digits)');
-  if (pushAesKey !== undefined && pushToken === undefined) problems.push('WECHAT_PUSH_AES_KEY needs WECHAT_PUSH_TOKEN');
-  return { pushToken, pushAesKey };
+/** A push Token and EncodingAESKey, as the mini program console accepts them; `names` say where they came from. */
+function pushSettings(token: string | undefined, aesKey: string | undefined, names: [string, string], problems: string[]): Pick<WechatAppSettings, 'pushToken' | 'pushAesKey'> {
+  const pushToken = token?.trim() || undefined;
+  const pushAesKey = aesKey?.trim() || undefined;
+  if (pushToken !== undefined && !/^[A-Za-z0-9]{3,32}$/.test(pushToken)) problems.push(`${names[0]} must be 3 to 32 letters or digits (as the mini program console requires)`);
+  if (pushAesKey !== undefined && !/^[A-Za-z0-9+/]{43}$/.test(pushAesKey)) problems.push(`${names[1]} must be the 43-character EncodingAESKey (letters and digits)`);
+  if (pushAesKey !== undefined && pushToken === undefined) problems.push(`${names[1]} needs ${names[0]}`);
+  return { ...(pushToken !== undefined ? { pushToken } : {}), ...(pushAesKey !== undefined ? { pushAesKey } : {}) };
+}
+
+/**
+ * WECHAT_APPS: a JSON array of `{ appId, secret, pushToken?, pushAesKey? }`. Every problem is named
+ * by its place (`WECHAT_APPS[1].secret`); a secret is never echoed.
+ */
+function parseApps(raw: string, problems: string[]): WechatAppSettings[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    problems.push('WECHAT_APPS must be a JSON array of { appId, secret, pushToken?, pushAesKey? } (it is not valid JSON)');
+    return [];
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > MAX_APPS) {
+    problems.push(`WECHAT_APPS must be a JSON array of 1 to ${MAX_APPS} { appId, secret, pushToken?, pushAesKey? }`);
+    return [];
+  }
+  const apps: WechatAppSettings[] = [];
+  const seen = new Set<string>();
+  parsed.forEach((entry: unknown, i) => {
+    const at = `WECHAT_APPS[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return void problems.push(`${at} must be an object { appId, secret, pushToken?, pushAesKey? }`);
+    const e = entry as Record<string, unknown>;
+    const unknown = Object.keys(e).filter((k) => !APP_KEYS.includes(k));
+    if (unknown.length) problems.push(`${at} has unknown fields: ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')} (allowed: ${APP_KEYS.join(', ')})`);
+    for (const k of ['pushToken', 'pushAesKey']) if (e[k] !== undefined && typeof e[k] !== 'string') problems.push(`${at}.${k} must be a string`);
+    const appId = typeof e.appId === 'string' ? e.appId.trim() : '';
+    const secret = typeof e.secret === 'string' ? e.secret.trim() : '';
+    if (!APP_ID_PATTERN.test(appId)) problems.push(`${at}.appId must be 1 to 64 letters, digits, _ or - (the mini program's AppID, wx…)`);
+    else if (seen.has(appId)) problems.push(`${at}.appId ${appId} is listed twice`);
+    seen.add(appId);
+    if (!secret) problems.push(`${at}.secret is required (the mini program's AppSecret)`);
+    const push = pushSettings(typeof e.pushToken === 'string' ? e.pushToken : undefined, typeof e.pushAesKey === 'string' ? e.pushAesKey : undefined, [`${at}.pushToken`, `${at}.pushAesKey`], problems);
+    apps.push({ appId, secret, ...push });
+  });
+  return apps;
+}
+
+/** The sandbox's apps: `wx-sandbox-appid`, then `wx-sandbox-appid-2`, `-3`, … (WECHAT_SANDBOX_APPS). */
+export function sandboxAppId(index: number): string {
+  return index === 0 ? SANDBOX_APPID : `${SANDBOX_APPID}-${index + 1}`;
 }
 
 /** Parses `7d`, `2h`, `30m`, `45s` or plain seconds. */
@@ -128,9 +185,10 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
     }
   };
 
+  const appsRaw = env.WECHAT_APPS?.trim() ?? '';
   if (production) {
-    const missing = ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATABASE_URL'].filter((k) => blank(env[k]));
-    if (missing.length) problems.push(`NODE_ENV=production requires ${missing.join(', ')}`);
+    const missing = [...(appsRaw ? [] : ['WECHAT_APPID', 'WECHAT_SECRET']), 'JWT_SECRET', 'DATABASE_URL'].filter((k) => blank(env[k]));
+    if (missing.length) problems.push(`NODE_ENV=production requires ${missing.join(', ')}${appsRaw ? '' : ' (or WECHAT_APPS instead of WECHAT_APPID/WECHAT_SECRET)'}`);
   }
 
   const logLevel = (env.LOG_LEVEL?.trim() || 'info').toLowerCase();
@@ -148,32 +206,43 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
 
   const appId = env.WECHAT_APPID?.trim() ?? '';
   const secret = env.WECHAT_SECRET?.trim() ?? '';
-  if (!production && Boolean(appId) !== Boolean(secret)) {
+  if (appsRaw && (appId || secret || !blank(env.WECHAT_PUSH_TOKEN) || !blank(env.WECHAT_PUSH_AES_KEY))) {
+    problems.push(
+      'WECHAT_APPS is refused together with WECHAT_APPID/WECHAT_SECRET/WECHAT_PUSH_TOKEN/WECHAT_PUSH_AES_KEY: list every mini program (with its pushToken and pushAesKey) in WECHAT_APPS, or use the one-app variables alone',
+    );
+  } else if (!production && !appsRaw && Boolean(appId) !== Boolean(secret)) {
     problems.push('WECHAT_APPID and WECHAT_SECRET must be set together (leave both unset for the sandbox)');
   }
+  if (appId && !APP_ID_PATTERN.test(appId)) problems.push('WECHAT_APPID must be 1 to 64 letters, digits, _ or - (the mini program\'s AppID, wx…)');
   const sandboxRaw = env.WECHAT_SANDBOX?.trim().toLowerCase() ?? '';
   if (!['', 'true', 'false'].includes(sandboxRaw)) problems.push(`WECHAT_SANDBOX must be true or false (got "${env.WECHAT_SANDBOX}")`);
   const sandboxAsked = sandboxRaw === 'true';
-  const hasCredentials = Boolean(appId || secret);
+  const hasCredentials = Boolean(appId || secret || appsRaw);
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
   if (sandboxAsked && production) problems.push('WECHAT_SANDBOX=true is refused in production: the sandbox can log anyone in as any user');
-  if (sandboxAsked && hasCredentials) problems.push('WECHAT_SANDBOX=true is refused together with WECHAT_APPID/WECHAT_SECRET: choose the sandbox or the real WeChat');
+  if (sandboxAsked && hasCredentials) problems.push('WECHAT_SANDBOX=true is refused together with WECHAT_APPID/WECHAT_SECRET/WECHAT_APPS: choose the sandbox or the real WeChat');
   if (!production && !hasCredentials && databaseUrl && !sandboxAsked) {
     problems.push(
-      'DATABASE_URL is set but WECHAT_APPID/WECHAT_SECRET are not: set the mini program credentials, or set WECHAT_SANDBOX=true to run the sandbox ' +
+      'DATABASE_URL is set but WECHAT_APPID/WECHAT_SECRET (or WECHAT_APPS) are not: set the mini program credentials, or set WECHAT_SANDBOX=true to run the sandbox ' +
         '(which logs anyone in as any openid) against this database on purpose',
     );
   }
   const sandbox = !production && !hasCredentials && (!databaseUrl || sandboxAsked);
   const apiBaseUrl = url('WECHAT_API_BASE_URL', ['http:', 'https:']);
+  const sandboxApps = int('WECHAT_SANDBOX_APPS', 1, 1, MAX_SANDBOX_APPS);
+  if (!blank(env.WECHAT_SANDBOX_APPS) && !sandbox) problems.push('WECHAT_SANDBOX_APPS applies to the sandbox only (unset it, or remove the WeChat credentials)');
+  const onePush = () => pushSettings(env.WECHAT_PUSH_TOKEN, env.WECHAT_PUSH_AES_KEY, ['WECHAT_PUSH_TOKEN', 'WECHAT_PUSH_AES_KEY'], problems);
+  const apps: WechatAppSettings[] = sandbox
+    ? Array.from({ length: sandboxApps }, (_, i) => ({ appId: sandboxAppId(i), secret: SANDBOX_SECRET, ...(i === 0 ? onePush() : {}) }))
+    : appsRaw
+      ? parseApps(appsRaw, problems)
+      : [{ appId, secret, ...onePush() }];
   const wechat: WechatSettings = {
-    appId: sandbox ? SANDBOX_APPID : appId,
-    secret: sandbox ? SANDBOX_SECRET : secret,
+    apps,
     apiBaseUrl: (apiBaseUrl ?? DEFAULT_WECHAT_BASE).replace(/\/+$/, ''),
     apiBaseUrlSet: apiBaseUrl !== undefined,
     timeoutMs: int('WECHAT_TIMEOUT_MS', 5000, 50, 120_000),
     sandbox,
-    ...pushSettings(env, problems),
   };
 
   let jwtSecret = env.JWT_SECRET ?? '';

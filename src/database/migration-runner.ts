@@ -1,6 +1,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { InjectWechatSettings } from '../config/config.module';
+import type { WechatSettings } from '../config/configuration';
+import { adoptOneAppIdentities } from './migrations/1764400000000-create-wechat-identity';
 
 /** Any constant: instances starting together take turns on it. */
 const MIGRATION_LOCK = 4_242_001;
@@ -13,7 +16,10 @@ const MIGRATION_LOCK = 4_242_001;
 export class MigrationRunner implements OnModuleInit {
   private readonly logger = new Logger('Migrations');
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectWechatSettings() private readonly wechat: Pick<WechatSettings, 'apps'>,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     const lock = this.db.createQueryRunner();
@@ -22,6 +28,10 @@ export class MigrationRunner implements OnModuleInit {
       await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       const applied = await this.db.runMigrations({ transaction: 'each' });
       for (const m of applied) this.logger.log(`applied migration ${m.name}`);
+      // Users of the one-app schema become identities of the first configured mini program.
+      const appId = this.wechat.apps[0].appId;
+      const adopted = await adoptOneAppIdentities(lock, appId);
+      if (adopted > 0) this.logger.warn(`${adopted} users of the one-app schema became identities of mini program ${appId} (the first configured one)`);
     } finally {
       await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
       await lock.release();

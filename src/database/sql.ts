@@ -1,7 +1,26 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Pool, type PoolConfig } from 'pg';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
 
 export const PG_POOL_CONFIG = Symbol('PG_POOL_CONFIG');
+
+/** Runs statements: the pool (each on any connection) or one transaction's connection. */
+export interface SqlExecutor {
+  rows<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  prepared<T = Record<string, unknown>>(name: string, text: string, params: unknown[]): Promise<T[]>;
+}
+
+/** The statements of one transaction, on its connection. */
+class TransactionSql implements SqlExecutor {
+  constructor(private readonly client: PoolClient) {}
+
+  async rows<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.client.query(text, params)).rows as T[];
+  }
+
+  async prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]> {
+    return (await this.client.query({ name, text, values: params })).rows as T[];
+  }
+}
 
 /**
  * Plain SQL on a pg pool of the application's own (documented `pg` API). Repositories use it for
@@ -10,7 +29,7 @@ export const PG_POOL_CONFIG = Symbol('PG_POOL_CONFIG');
  * than that, and TCP keepalive, so a vanished server is noticed.
  */
 @Injectable()
-export class Sql implements OnApplicationShutdown {
+export class Sql implements OnApplicationShutdown, SqlExecutor {
   private readonly pool: Pool;
 
   constructor(@Inject(PG_POOL_CONFIG) config: PoolConfig) {
@@ -30,6 +49,27 @@ export class Sql implements OnApplicationShutdown {
    */
   async prepared<T = Record<string, unknown>>(name: string, text: string, params: unknown[]): Promise<T[]> {
     return (await this.pool.query({ name, text, values: params })).rows as T[];
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection: committed when it resolves, rolled back when
+   * it throws (the error is passed on). Repositories take the executor it hands out.
+   */
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(new TransactionSql(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackFailed: Error) => (broken = rollbackFailed));
+      throw err;
+    } finally {
+      // A connection whose rollback failed is in an unknown state: destroyed, not reused.
+      client.release(broken);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

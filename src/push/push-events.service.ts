@@ -1,8 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, ServiceUnavailableError } from '../common/errors/app-error';
-import { InjectWechatSettings } from '../config/config.module';
-import type { WechatSettings } from '../config/configuration';
 import { UsersService } from '../users/users.service';
 import { HandledPushMessages, type PushResult } from './handled-push-message.repository';
 import { MediaCheckVerdicts } from './media-check-verdicts';
@@ -17,7 +15,8 @@ const WAIT_FOR_IN_FLIGHT_MS = 3000;
 const OPENID = /^[\w-]{1,64}$/;
 
 /**
- * What each push does to the data (see README › WeChat message push), each message at most once:
+ * What each push does to the data (see README › WeChat message push), each message at most once,
+ * acting on the identity (openid) of the mini program whose route received it:
  * claim it in `wechat_push_message`, do the work, record the outcome. A failure anywhere releases
  * the claim and answers 503, so WeChat retries and nothing is reported done that was not.
  */
@@ -29,15 +28,17 @@ export class PushEventsService {
     private readonly handled: HandledPushMessages,
     private readonly users: UsersService,
     private readonly verdicts: MediaCheckVerdicts,
-    @InjectWechatSettings() private readonly settings: WechatSettings,
   ) {}
 
-  /** Handles a verified, decrypted message. Resolves once its effects are stored (or were before). */
-  async handle(raw: Record<string, unknown>): Promise<{ duplicate: boolean; outcome?: string }> {
+  /**
+   * Handles a verified, decrypted message received on the push route of the mini program `appId`.
+   * Resolves once its effects are stored (or were before).
+   */
+  async handle(raw: Record<string, unknown>, appId: string): Promise<{ duplicate: boolean; outcome?: string }> {
     const message = readPushMessage(raw);
     const record = {
-      dedupKey: dedupKey(message),
-      appId: auditText(message.appId ?? this.settings.appId, 64),
+      dedupKey: dedupKey(message, appId),
+      appId: auditText(message.appId ?? appId, 64),
       msgType: auditText(message.msgType, 32),
       event: auditText(message.event, 64),
       openId: auditText(message.openId ?? message.fromUserName, 64),
@@ -52,7 +53,7 @@ export class PushEventsService {
       if (!claim.claimed && claim.state === 'done') return { duplicate: true };
       if (claim.claimed) {
         try {
-          const result = await this.apply(message);
+          const result = await this.apply(message, appId);
           await this.handled.complete(claim.id, result);
           this.logger.log({ event: record.event, msgType: record.msgType, outcome: result.outcome, userId: result.userId ?? null }, 'push handled');
           return { duplicate: false, outcome: result.outcome };
@@ -68,8 +69,8 @@ export class PushEventsService {
     }
   }
 
-  private async apply(m: PushMessage): Promise<PushResult> {
-    if (m.appId && m.appId !== this.settings.appId) return { outcome: 'other_app', detail: { appId: auditText(m.appId, 64) } };
+  private async apply(m: PushMessage, appId: string): Promise<PushResult> {
+    if (m.appId && m.appId !== appId) return { outcome: 'other_app', detail: { appId: auditText(m.appId, 64) } };
     switch (m.event) {
       case 'user_authorization_revoke': {
         const codes = revokeCodes(m.revokeInfo);
@@ -77,48 +78,48 @@ export class PushEventsService {
         const mobile = codes.includes(MOBILE_CODE);
         const detail = { revokeInfo: codes.slice(0, 20).map((c) => auditText(c, 8)) };
         if (!profile && !mobile) return { outcome: 'recorded', detail };
-        return this.erase(m, { profile, mobile }, detail);
+        return this.erase(m, appId, { profile, mobile }, detail);
       }
       case 'user_info_modified':
-        return this.erase(m, { profile: true }, {});
+        return this.erase(m, appId, { profile: true }, {});
       case 'user_authorization_cancellation': {
-        const user = await this.findUser(m);
+        const user = await this.findUser(m, appId);
         if (!user) return { outcome: 'user_not_found' };
         const deleted = await this.users.deleteAccount(user.id);
         return { outcome: deleted ? 'account_deleted' : 'already_deleted', userId: user.id };
       }
       case 'wxa_media_check':
-        return this.mediaCheck(m);
+        return this.mediaCheck(m, appId);
       default:
         return { outcome: 'recorded' };
     }
   }
 
-  private async erase(m: PushMessage, what: { profile?: boolean; mobile?: boolean }, detail: Record<string, unknown>): Promise<PushResult> {
+  private async erase(m: PushMessage, appId: string, what: { profile?: boolean; mobile?: boolean }, detail: Record<string, unknown>): Promise<PushResult> {
     const cleared = [...(what.profile ? ['nickname', 'avatarUrl'] : []), ...(what.mobile ? ['mobile'] : [])];
-    const user = await this.findUser(m);
+    const user = await this.findUser(m, appId);
     if (!user) return { outcome: 'user_not_found', detail };
     if (user.deleted) return { outcome: 'already_deleted', userId: user.id, detail };
     const erased = await this.users.erase(user.id, what);
     return { outcome: erased ? 'data_cleared' : 'already_deleted', userId: user.id, detail: { ...detail, cleared } };
   }
 
-  private async mediaCheck(m: PushMessage): Promise<PushResult> {
+  private async mediaCheck(m: PushMessage, appId: string): Promise<PushResult> {
     const result = m.fields.result as Record<string, unknown> | undefined;
     const suggest = typeof result?.suggest === 'string' ? result.suggest : undefined;
     const label = typeof result?.label === 'string' || typeof result?.label === 'number' ? String(result.label) : undefined;
     const detail = { traceId: auditText(m.traceId, 128), suggest: auditText(suggest, 16), label: auditText(label, 16) };
     if (!m.traceId) return { outcome: 'recorded', detail };
-    const user = m.fromUserName && OPENID.test(m.fromUserName) ? await this.users.findIdByOpenId(m.fromUserName) : undefined;
-    const outcome = await this.verdicts.dispatch({ appId: m.appId ?? this.settings.appId, traceId: m.traceId, openId: m.fromUserName, suggest, label, message: m.fields });
+    const user = m.fromUserName && OPENID.test(m.fromUserName) ? await this.users.findIdByIdentity(appId, m.fromUserName) : undefined;
+    const outcome = await this.verdicts.dispatch({ appId: m.appId ?? appId, traceId: m.traceId, openId: m.fromUserName, suggest, label, message: m.fields });
     return { outcome: auditText(outcome, 32) ?? 'verdict_handled', userId: user?.id ?? null, detail };
   }
 
-  /** The user named by `OpenID`, else by `FromUserName` (an openid of WeChat's shape only). */
-  private async findUser(m: PushMessage): Promise<{ id: number; deleted: boolean } | undefined> {
+  /** The user whose identity in the app is named by `OpenID`, else by `FromUserName` (an openid of WeChat's shape only). */
+  private async findUser(m: PushMessage, appId: string): Promise<{ id: number; deleted: boolean } | undefined> {
     const openId = m.openId ?? m.fromUserName;
     if (!openId || !OPENID.test(openId)) return undefined;
-    return this.users.findIdByOpenId(openId);
+    return this.users.findIdByIdentity(appId, openId);
   }
 }
 

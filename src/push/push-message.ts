@@ -56,12 +56,13 @@ export function readPushMessage(raw: Record<string, unknown>): PushMessage {
  *   event, the user (`OpenID`), what was revoked (`RevokeInfo`: revoking 6 then 8 within a second
  *   are two messages) and the media check's `trace_id` (two image verdicts for one user may share
  *   a second). A retry repeats all of these exactly, so it still maps to the same key.
- * - The receiving app (`ToUserName`) is part of it, so apps sharing a database never collide.
+ * - The receiving app (the appid of the route it came in on, and `ToUserName`) is part of it, so
+ *   the apps of one deployment, or of deployments sharing a database, never collide.
  */
-export function dedupKey(message: PushMessage): string {
+export function dedupKey(message: PushMessage, appId: string): string {
   const parts = message.msgId
-    ? ['msg', message.toUserName, message.msgId]
-    : ['event', message.toUserName, message.fromUserName, message.createTime, message.msgType, message.event, message.openId, message.appId, message.revokeInfo, message.traceId];
+    ? ['msg', appId, message.toUserName, message.msgId]
+    : ['event', appId, message.toUserName, message.fromUserName, message.createTime, message.msgType, message.event, message.openId, message.appId, message.revokeInfo, message.traceId];
   return createHash('sha256').update(JSON.stringify(parts.map((p) => p ?? null)), 'utf8').digest('hex');
 }
 

@@ -1,35 +1,40 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
-import { InjectWechatSettings } from '../config/config.module';
-import type { WechatSettings } from '../config/configuration';
+import { WechatApps } from '../wechat-apps/wechat-apps';
 import { PushRequestVerifier } from './push-request-verifier';
 import { WechatPushCrypto } from './wechat-push-crypto';
 
 /**
- * The push route's gate: 404 (as for an unknown route) when no push Token is configured, otherwise
- * verification with this app's Token, EncodingAESKey and appid.
+ * The push routes' gate: each mini program's pushes are verified with its own Token, EncodingAESKey
+ * and appid. 404 (as for an unknown route) for an app that is not configured or has no push Token,
+ * and for the one-app route (`appId` undefined) when several apps are configured.
  */
 @Injectable()
 export class PushReceiver {
-  private readonly crypto: WechatPushCrypto | undefined;
+  private readonly cryptos = new Map<string, WechatPushCrypto>();
+  private readonly single: string | undefined;
 
   constructor(
     private readonly verifier: PushRequestVerifier,
-    @InjectWechatSettings() settings: WechatSettings,
+    apps: WechatApps,
   ) {
-    this.crypto = settings.pushToken ? new WechatPushCrypto(settings.pushToken, settings.pushAesKey, settings.appId) : undefined;
+    for (const app of apps.all) if (app.pushToken) this.cryptos.set(app.appId, new WechatPushCrypto(app.pushToken, app.pushAesKey, app.appId));
+    this.single = apps.single ? apps.primary.appId : undefined;
   }
 
-  verifyUrl(query: Record<string, unknown>): string {
-    return this.verifier.verifyUrl(this.configured(), query);
+  verifyUrl(appId: string | undefined, query: Record<string, unknown>): string {
+    return this.verifier.verifyUrl(this.configured(appId), query);
   }
 
-  open(query: Record<string, unknown>, body: unknown): Record<string, unknown> {
-    return this.verifier.open(this.configured(), query, body).message;
+  /** The verified (and decrypted) message, with the app whose route received it. */
+  open(appId: string | undefined, query: Record<string, unknown>, body: unknown): { appId: string; message: Record<string, unknown> } {
+    const crypto = this.configured(appId);
+    return { appId: crypto.appId, message: this.verifier.open(crypto, query, body).message };
   }
 
-  private configured(): WechatPushCrypto {
-    if (!this.crypto) throw new AppError('NOT_FOUND', 'Route not found');
-    return this.crypto;
+  private configured(appId: string | undefined): WechatPushCrypto {
+    const crypto = this.cryptos.get(appId ?? this.single ?? '');
+    if (!crypto) throw new AppError('NOT_FOUND', 'Route not found');
+    return crypto;
   }
 }

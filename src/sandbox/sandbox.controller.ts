@@ -1,9 +1,10 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/decorators/public.decorator';
+import { ValidationFailedError } from '../common/errors/app-error';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
 import { SandboxLoginRequest, SandboxLoginResponse, SandboxPhoneCodeRequest, SandboxPhoneCodeResponse, SandboxPushRequest, SandboxPushResponse } from './dto/sandbox.dto';
-import { WechatPushSender } from './wechat-push-sender';
+import { SandboxPushSenders, WechatPushSender } from './wechat-push-sender';
 import { WechatSimulator } from './wechat-simulator';
 
 export const WECHAT_SIMULATOR = Symbol('WECHAT_SIMULATOR');
@@ -15,7 +16,7 @@ export const WECHAT_SIMULATOR = Symbol('WECHAT_SIMULATOR');
 export class SandboxController {
   constructor(
     @Inject(WECHAT_SIMULATOR) private readonly simulator: WechatSimulator,
-    private readonly pushSender: WechatPushSender,
+    private readonly pushSenders: SandboxPushSenders,
   ) {}
 
   @Post('wx-login')
@@ -24,8 +25,9 @@ export class SandboxController {
   @ApiOkResponse({ type: SandboxLoginResponse })
   @ApiErrorResponses('VALIDATION_FAILED')
   wxLogin(@Body() body: SandboxLoginRequest): SandboxLoginResponse {
-    const { code, rawData, signature, encryptedData, iv } = this.simulator.issueLoginCode(body);
-    return { code, rawData, signature, encryptedData, iv };
+    const appId = this.appId(body.appId);
+    const { code, rawData, signature, encryptedData, iv } = this.simulator.issueLoginCode({ ...body, appId });
+    return { code, rawData, signature, encryptedData, iv, ...(this.simulator.apps.length > 1 ? { appId } : {}) };
   }
 
   @Post('phone-code')
@@ -34,7 +36,7 @@ export class SandboxController {
   @ApiOkResponse({ type: SandboxPhoneCodeResponse })
   @ApiErrorResponses('VALIDATION_FAILED')
   phoneCode(@Body() body: SandboxPhoneCodeRequest): SandboxPhoneCodeResponse {
-    return this.simulator.issuePhoneCode(body);
+    return this.simulator.issuePhoneCode({ ...body, appId: this.appId(body.appId) });
   }
 
   @Post('push')
@@ -47,8 +49,16 @@ export class SandboxController {
   @ApiAcceptedResponse({ type: SandboxPushResponse })
   @ApiErrorResponses('VALIDATION_FAILED')
   async push(@Body() body: SandboxPushRequest): Promise<SandboxPushResponse> {
-    const message = WechatPushSender.privacyEvent(this.simulator.appId, body.event, body.openId, body.event === 'user_authorization_revoke' ? (body.revokeInfo ?? '6') : undefined);
-    const delivery = await this.pushSender.send(message, { mode: 'safe', format: 'xml' });
+    const appId = this.appId(body.appId);
+    const message = WechatPushSender.privacyEvent(appId, body.event, body.openId, body.event === 'user_authorization_revoke' ? (body.revokeInfo ?? '6') : undefined);
+    const delivery = await this.pushSenders.of(appId).send(message, { mode: 'safe', format: 'xml' });
     return { event: body.event, openId: body.openId, mode: 'safe', format: 'xml', status: delivery.status, answer: delivery.answer.slice(0, 300) };
+  }
+
+  /** A simulated app, the first by default; another is a 400. */
+  private appId(appId: string | undefined): string {
+    if (appId === undefined) return this.simulator.appId;
+    if (!this.simulator.hasApp(appId)) throw new ValidationFailedError('appId is not a simulated mini program');
+    return appId;
   }
 }

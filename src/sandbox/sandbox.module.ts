@@ -4,20 +4,20 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import type { WechatSettings } from '../config/configuration';
 import { SandboxController, WECHAT_SIMULATOR } from './sandbox.controller';
-import { WechatPushSender } from './wechat-push-sender';
+import { SandboxPushSenders } from './wechat-push-sender';
 import type { WechatSimulator } from './wechat-simulator';
 
-/** The sandbox's WeChat pushes go to this service's own push route, on whatever port it listens. */
+/** The sandbox's WeChat pushes go to this service's own push routes (one per app), on whatever port it listens. */
 const pushSenderProvider = {
-  provide: WechatPushSender,
+  provide: SandboxPushSenders,
   inject: [getConfigToken('wechat'), HttpAdapterHost],
   useFactory: (settings: WechatSettings, host: HttpAdapterHost) =>
-    new WechatPushSender({ token: settings.pushToken ?? '', encodingAesKey: settings.pushAesKey, appId: settings.appId }, () => {
+    new SandboxPushSenders(settings.apps, () => {
       const address = host.httpAdapter.getHttpServer().address() as AddressInfo | null;
       if (!address || typeof address !== 'object') throw new Error('the service is not listening yet');
       // Listening on every interface: loopback reaches it. Otherwise the address it listens on.
       const hostName = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      return `http://${hostName}:${address.port}/wechat/push`;
+      return `http://${hostName}:${address.port}`;
     }),
 };
 

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { WechatSettings } from '../config/configuration';
+import type { WechatAppSettings } from '../config/configuration';
 import { buildPushXml } from '../push/push-xml';
 import { WechatPushCrypto } from '../push/wechat-push-crypto';
 
@@ -32,7 +32,7 @@ export interface BuiltPush {
  * The Token and EncodingAESKey of the sandbox: the configured ones, else made up at start (the
  * sandbox plays WeChat, so it only has to agree with itself).
  */
-export function sandboxPushCredentials(settings: Pick<WechatSettings, 'pushToken' | 'pushAesKey'>): { pushToken: string; pushAesKey: string } {
+export function sandboxPushCredentials(settings: Pick<WechatAppSettings, 'pushToken' | 'pushAesKey'>): { pushToken: string; pushAesKey: string } {
   return {
     pushToken: settings.pushToken ?? `sbx${randomBytes(12).toString('hex')}`,
     pushAesKey: settings.pushAesKey ?? randomBytes(32).toString('base64').slice(0, 43),
@@ -101,5 +101,24 @@ export class WechatPushSender {
       AppID: appId,
       ...(revokeInfo !== undefined ? { RevokeInfo: revokeInfo } : {}),
     };
+  }
+}
+
+/** The sandbox's push senders, one per simulated mini program, each to that app's push route with its credentials. */
+export class SandboxPushSenders {
+  private readonly senders: Map<string, WechatPushSender>;
+
+  constructor(apps: readonly WechatAppSettings[], baseUrl: () => string) {
+    // One app: the one-app route `/wechat/push`; several: each app's own `/wechat/push/{appId}`.
+    const path = (appId: string) => (apps.length === 1 ? '/wechat/push' : `/wechat/push/${encodeURIComponent(appId)}`);
+    this.senders = new Map(
+      apps.map((app) => [app.appId, new WechatPushSender({ token: app.pushToken ?? '', encodingAesKey: app.pushAesKey, appId: app.appId }, () => baseUrl() + path(app.appId))]),
+    );
+  }
+
+  of(appId: string): WechatPushSender {
+    const sender = this.senders.get(appId);
+    if (!sender) throw new Error(`mini program ${appId} is not simulated`);
+    return sender;
   }
 }

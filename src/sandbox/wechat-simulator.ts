@@ -1,6 +1,8 @@
 /**
  * An in-memory fake of the WeChat server API (jscode2session, access tokens,
- * phone numbers, checksession) speaking WeChat's wire format. Pure logic: the
+ * phone numbers, checksession) speaking WeChat's wire format, for one or several
+ * mini programs at once: each has its own codes, openids, session keys and access
+ * tokens, and one person (one unionid) has a different openid in each. Pure logic: the
  * HTTP layer lives in wechat-simulator.server.ts, so the same instance can be
  * served on loopback for tests or driven in-process by the sandbox mode.
  */
@@ -44,8 +46,11 @@ export function isHang(res: SimResponse): boolean {
 }
 
 export interface WechatSimulatorOptions {
+  /** The first (or only) mini program. */
   appId: string;
   secret: string;
+  /** Further mini programs bound to the same Open Platform account (same unionids, own openids). */
+  moreApps?: { appId: string; secret: string }[];
   /** Clock in ms since epoch; injectable so tests can expire codes and tokens. */
   now?: () => number;
   /** Lifetime of issued access tokens. Default 7200 (as WeChat). */
@@ -59,6 +64,12 @@ export interface WechatSimulatorOptions {
 }
 
 export interface LoginCodeInput {
+  /** The mini program the code is of; default the first. */
+  appId?: string;
+  /**
+   * Default: this person's openid in this app when `unionId` names one seen before in it, else a
+   * new one. (Each app gives one person its own openid; the unionid is shared.)
+   */
   openId?: string;
   unionId?: string;
   nickName?: string;
@@ -128,6 +139,7 @@ const ERRMSG: Record<number, string> = {
 };
 
 interface LoginCodeEntry {
+  appId: string;
   openId: string;
   unionId?: string;
   sessionKey: string;
@@ -136,6 +148,7 @@ interface LoginCodeEntry {
 }
 
 interface PhoneCodeEntry {
+  appId: string;
   /** The user who tapped the button; undefined: any openid may redeem it. */
   openId?: string;
   phone: PhoneInfo;
@@ -144,6 +157,7 @@ interface PhoneCodeEntry {
 }
 
 interface AccessTokenEntry {
+  appId: string;
   expiresAt: number;
   revoked: boolean;
 }
@@ -248,9 +262,15 @@ function isPlainObject(body: unknown): body is Record<string, unknown> {
   return typeof body === 'object' && body !== null && !Array.isArray(body);
 }
 
+/** Maps keyed by (app, openid) or (app, unionid): appids never contain a newline. */
+const pair = (appId: string, id: string) => `${appId}\n${id}`;
+
 export class WechatSimulator {
+  /** The first mini program (the only one unless `moreApps` was given). */
   readonly appId: string;
   readonly secret: string;
+  /** Every simulated mini program, the first first. */
+  readonly apps: readonly { appId: string; secret: string }[];
   /** Every request received, oldest first (capped, see maxRecordedRequests). */
   readonly requests: RecordedRequest[] = [];
   /** Delay of the token routes (stable_token, token), settable at any time. */
@@ -268,9 +288,14 @@ export class WechatSimulator {
   private readonly faults = new Map<string, QueuedFault[]>();
   private readonly loginCodes = new Map<string, LoginCodeEntry>();
   private readonly phoneCodes = new Map<string, PhoneCodeEntry>();
+  /** By (app, openid). */
   private readonly sessionKeys = new Map<string, string>();
+  /** A person's openid in each app, by (app, unionid). */
+  private readonly openIdsOfUnion = new Map<string, string>();
   private readonly accessTokens = new Map<string, AccessTokenEntry>();
-  private stableToken: string | undefined;
+  /** The current stable_token of each app. */
+  private readonly stableTokens = new Map<string, string>();
+  private readonly issuedPerApp = new Map<string, number>();
   private issuedSinceSweep = 0;
 
   private readonly routes: Record<string, Route> = {
@@ -284,6 +309,7 @@ export class WechatSimulator {
   constructor(opts: WechatSimulatorOptions) {
     this.appId = opts.appId;
     this.secret = opts.secret;
+    this.apps = [{ appId: opts.appId, secret: opts.secret }, ...(opts.moreApps ?? [])];
     this.now = opts.now ?? Date.now;
     this.accessTokenTtlSeconds = opts.accessTokenTtlSeconds ?? 7200;
     this.codeTtlMs = opts.codeTtlMs ?? 5 * 60_000;
@@ -295,11 +321,13 @@ export class WechatSimulator {
 
   /** wx.login + wx.getUserInfo: a fresh code bound to a fresh session_key for the openid. */
   issueLoginCode(input: LoginCodeInput = {}): IssuedLoginCode {
-    const openId = input.openId ?? newOpenId();
+    const appId = this.appOf(input.appId);
+    const openId = input.openId ?? this.openIdOfPerson(appId, input.unionId);
     const sessionKey = newSessionKey();
     const code = randomAlnum(32);
     this.sweepExpiredCodes();
     this.loginCodes.set(code, {
+      appId,
       openId,
       unionId: input.unionId,
       sessionKey,
@@ -319,18 +347,33 @@ export class WechatSimulator {
     const rawData = JSON.stringify(profile);
     const signature = sha1Hex(rawData + sessionKey);
     const userInfo = { openId, ...(input.unionId ? { unionId: input.unionId } : {}), ...profile };
-    const { encryptedData, iv } = this.encryptWith(sessionKey, userInfo);
+    const { encryptedData, iv } = this.encryptWith(sessionKey, userInfo, appId);
     return { code, openId, rawData, signature, encryptedData, iv };
+  }
+
+  /** The openid a person (a unionid) has in an app, made on first sight; a new person without unionid. */
+  openIdOfPerson(appId: string, unionId: string | undefined): string {
+    if (unionId === undefined) return newOpenId();
+    const key = pair(this.appOf(appId), unionId);
+    let openId = this.openIdsOfUnion.get(key);
+    if (!openId) this.openIdsOfUnion.set(key, (openId = newOpenId()));
+    return openId;
+  }
+
+  /** Whether `appId` is one of the simulated mini programs. */
+  hasApp(appId: string): boolean {
+    return this.apps.some((app) => app.appId === appId);
   }
 
   /**
    * The getPhoneNumber button's code for the current API. With `openId`, the code belongs to that
    * user, as on WeChat: redeeming it with another openid is refused.
    */
-  issuePhoneCode(input: { phoneNumber?: string; openId?: string } = {}): { code: string } {
+  issuePhoneCode(input: { phoneNumber?: string; openId?: string; appId?: string } = {}): { code: string } {
     const code = randomBytes(32).toString('hex');
     this.sweepExpiredCodes();
     this.phoneCodes.set(code, {
+      appId: this.appOf(input.appId),
       openId: input.openId,
       phone: parsePhoneNumber(input.phoneNumber),
       expiresAt: this.now() + this.codeTtlMs,
@@ -340,19 +383,20 @@ export class WechatSimulator {
   }
 
   /** Encrypts payload + watermark with the openid's current session_key (throws if none). */
-  encryptForSession(openId: string, payload: object): EncryptedPayload {
-    const sessionKey = this.sessionKeys.get(openId);
+  encryptForSession(openId: string, payload: object, appId?: string): EncryptedPayload {
+    const app = this.appOf(appId);
+    const sessionKey = this.sessionKeys.get(pair(app, openId));
     if (!sessionKey) throw new Error(`no session_key for openid ${openId}: exchange a login code first`);
-    return this.encryptWith(sessionKey, payload);
+    return this.encryptWith(sessionKey, payload, app);
   }
 
   /** Legacy getPhoneNumber encryptedData for the openid's current session. */
-  encryptPhoneForSession(openId: string, phoneNumber?: string): EncryptedPayload {
-    return this.encryptForSession(openId, parsePhoneNumber(phoneNumber));
+  encryptPhoneForSession(openId: string, phoneNumber?: string, appId?: string): EncryptedPayload {
+    return this.encryptForSession(openId, parsePhoneNumber(phoneNumber), appId);
   }
 
-  currentSessionKey(openId: string): string | undefined {
-    return this.sessionKeys.get(openId);
+  currentSessionKey(openId: string, appId?: string): string | undefined {
+    return this.sessionKeys.get(pair(this.appOf(appId), openId));
   }
 
   /**
@@ -392,14 +436,20 @@ export class WechatSimulator {
     this.requests.length = 0;
     this.requestCounts.clear();
     this.accessTokensIssued = 0;
+    this.issuedPerApp.clear();
     this.forcedRefreshes = 0;
     this.clearFaults();
+  }
+
+  /** Access tokens issued to one app since the last reset() (any route). */
+  accessTokensIssuedFor(appId: string): number {
+    return this.issuedPerApp.get(appId) ?? 0;
   }
 
   /** Every access token issued so far becomes invalid (next use → 40001). */
   revokeAccessTokens(): void {
     for (const entry of this.accessTokens.values()) entry.revoked = true;
-    this.stableToken = undefined;
+    this.stableTokens.clear();
   }
 
   /** Every access token issued so far expires now (next use → 42001). */
@@ -409,8 +459,8 @@ export class WechatSimulator {
   }
 
   /** WeChat forgets the openid's session_key (checksession → 87009). */
-  expireSession(openId: string): void {
-    this.sessionKeys.delete(openId);
+  expireSession(openId: string, appId?: string): void {
+    this.sessionKeys.delete(pair(this.appOf(appId), openId));
   }
 
   // ---------------------------------------------------------------- wire
@@ -490,12 +540,13 @@ export class WechatSimulator {
     if (q.grant_type !== 'authorization_code') return wxError(40002, SNS_TYPE);
 
     const entry = this.loginCodes.get(q.js_code);
-    if (!entry) return wxError(40029, SNS_TYPE);
+    // A code of another mini program is no code of this one.
+    if (!entry || entry.appId !== q.appid) return wxError(40029, SNS_TYPE);
     if (entry.used) return wxError(40163, SNS_TYPE);
     if (entry.expiresAt <= this.now()) return wxError(40029, SNS_TYPE);
 
     entry.used = true;
-    this.sessionKeys.set(entry.openId, entry.sessionKey);
+    this.sessionKeys.set(pair(entry.appId, entry.openId), entry.sessionKey);
     const body: Record<string, string> = { session_key: entry.sessionKey, openid: entry.openId };
     if (entry.unionId) body.unionid = entry.unionId;
     return json(body, SNS_TYPE);
@@ -508,18 +559,21 @@ export class WechatSimulator {
     if (credentialError) return wxError(credentialError);
     if (body.grant_type !== 'client_credential') return wxError(40002);
 
+    const appId = stringField(body, 'appid')!;
     const forceRefresh = body.force_refresh === true;
-    const current = this.stableToken ? this.accessTokens.get(this.stableToken) : undefined;
-    if (!forceRefresh && this.stableToken && current && this.isLive(current)) {
+    const stable = this.stableTokens.get(appId);
+    const current = stable ? this.accessTokens.get(stable) : undefined;
+    if (!forceRefresh && stable && current && this.isLive(current)) {
       const expiresIn = Math.floor((current.expiresAt - this.now()) / 1000);
-      return json({ access_token: this.stableToken, expires_in: expiresIn });
+      return json({ access_token: stable, expires_in: expiresIn });
     }
     if (forceRefresh) {
       this.forcedRefreshes += 1;
       if (current) current.revoked = true;
     }
-    this.stableToken = this.issueAccessToken();
-    return json({ access_token: this.stableToken, expires_in: this.accessTokenTtlSeconds });
+    const token = this.issueAccessToken(appId);
+    this.stableTokens.set(appId, token);
+    return json({ access_token: token, expires_in: this.accessTokenTtlSeconds });
   }
 
   /** The classic getAccessToken: always a new token; earlier ones stay valid until they expire. */
@@ -528,17 +582,19 @@ export class WechatSimulator {
     if (q.grant_type !== 'client_credential') return wxError(40002);
     const credentialError = this.checkCredentials(q.appid, q.secret);
     if (credentialError) return wxError(credentialError);
-    return json({ access_token: this.issueAccessToken(), expires_in: this.accessTokenTtlSeconds });
+    return json({ access_token: this.issueAccessToken(q.appid), expires_in: this.accessTokenTtlSeconds });
   }
 
   private phoneNumberRoute(req: SimRequest): SimResponse {
     const tokenError = this.checkAccessToken(req.query.access_token);
     if (tokenError) return wxError(tokenError);
     if (!isPlainObject(req.body)) return wxError(47001);
+    const appId = this.accessTokens.get(req.query.access_token)!.appId;
 
     const code = stringField(req.body, 'code');
     const entry = code ? this.phoneCodes.get(code) : undefined;
-    if (!entry) return wxError(40029);
+    // The access token says which mini program asks: a code of another one is unknown to it.
+    if (!entry || entry.appId !== appId) return wxError(40029);
     if (entry.used) return wxError(40163);
     if (entry.expiresAt <= this.now()) return wxError(40029);
     const openid = stringField(req.body, 'openid');
@@ -549,7 +605,7 @@ export class WechatSimulator {
     return json({
       errcode: 0,
       errmsg: 'ok',
-      phone_info: { ...entry.phone, watermark: { timestamp: this.timestamp(), appid: this.appId } },
+      phone_info: { ...entry.phone, watermark: { timestamp: this.timestamp(), appid: appId } },
     });
   }
 
@@ -559,7 +615,7 @@ export class WechatSimulator {
     if (tokenError) return wxError(tokenError);
     if (!q.openid || !q.signature || q.sig_method !== 'hmac_sha256') return wxError(40097);
 
-    const sessionKey = this.sessionKeys.get(q.openid);
+    const sessionKey = this.sessionKeys.get(pair(this.accessTokens.get(q.access_token)!.appId, q.openid));
     if (!sessionKey || hmacSha256Hex(sessionKey, '') !== q.signature) return wxError(87009);
     return json({ errcode: 0, errmsg: 'ok' });
   }
@@ -568,9 +624,10 @@ export class WechatSimulator {
 
   private checkCredentials(appid: string | undefined, secret: string | undefined): number | undefined {
     if (!appid) return 41002;
-    if (appid !== this.appId) return 40013;
+    const app = this.apps.find((a) => a.appId === appid);
+    if (!app) return 40013;
     if (!secret) return 41004;
-    if (secret !== this.secret) return 40125;
+    if (secret !== app.secret) return 40125;
     return undefined;
   }
 
@@ -586,16 +643,24 @@ export class WechatSimulator {
     return !entry.revoked && entry.expiresAt > this.now();
   }
 
-  private issueAccessToken(): string {
+  private issueAccessToken(appId: string): string {
     // Real tokens are long opaque strings; 136 chars of base64url is their usual size.
     const token = randomBytes(102).toString('base64url');
-    this.accessTokens.set(token, { expiresAt: this.now() + this.accessTokenTtlSeconds * 1000, revoked: false });
+    this.accessTokens.set(token, { appId, expiresAt: this.now() + this.accessTokenTtlSeconds * 1000, revoked: false });
     this.accessTokensIssued += 1;
+    this.issuedPerApp.set(appId, this.accessTokensIssuedFor(appId) + 1);
     return token;
   }
 
-  private encryptWith(sessionKey: string, payload: object): EncryptedPayload {
-    const plaintext = JSON.stringify({ ...payload, watermark: { appid: this.appId, timestamp: this.timestamp() } });
+  /** The named app (which must be simulated), or the first. */
+  private appOf(appId: string | undefined): string {
+    if (appId === undefined) return this.appId;
+    if (!this.hasApp(appId)) throw new Error(`mini program ${appId} is not simulated`);
+    return appId;
+  }
+
+  private encryptWith(sessionKey: string, payload: object, appId: string): EncryptedPayload {
+    const plaintext = JSON.stringify({ ...payload, watermark: { appid: appId, timestamp: this.timestamp() } });
     return encryptWithSessionKey(sessionKey, plaintext);
   }
 

@@ -8,7 +8,7 @@ const SESSION_KEY_TTL_MS = 3 * 24 * 3600_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
 
 /**
- * The session_key of each openid's last login, kept on the server only: it decrypts later legacy
+ * The session_key of each identity's (mini program + openid) last login, kept on the server only: it decrypts later legacy
  * phone data and answers `GET /wechat/session`. It is never returned, logged or put in a token.
  *
  * Session keys are data, not cache: with Redis they are plain keys beside the rest (Redis should not
@@ -31,24 +31,31 @@ export class SessionKeyStore implements OnModuleDestroy {
     }
   }
 
-  async save(openId: string, sessionKey: string): Promise<void> {
+  async save(appId: string, openId: string, sessionKey: string): Promise<void> {
+    const k = key(appId, openId);
     if (this.local) {
-      this.local.delete(openId); // re-inserted last: the map stays ordered by expiry for the sweep
-      this.local.set(openId, { key: sessionKey, until: Date.now() + SESSION_KEY_TTL_MS });
-    } else await this.cache.set(key(openId), sessionKey, SESSION_KEY_TTL_MS);
+      this.local.delete(k); // re-inserted last: the map stays ordered by expiry for the sweep
+      this.local.set(k, { key: sessionKey, until: Date.now() + SESSION_KEY_TTL_MS });
+    } else await this.cache.set(k, sessionKey, SESSION_KEY_TTL_MS);
   }
 
-  async get(openId: string): Promise<string | undefined> {
+  async get(appId: string, openId: string): Promise<string | undefined> {
     if (this.local) {
-      const held = this.local.get(openId);
+      const held = this.local.get(key(appId, openId));
       return held && held.until > Date.now() ? held.key : undefined;
     }
-    return (await this.cache.get<string>(key(openId))) ?? undefined;
+    // A key stored by the one-app version (its key named the openid only) serves until the next login.
+    return (await this.cache.get<string>(key(appId, openId))) ?? (await this.cache.get<string>(oneAppKey(openId))) ?? undefined;
   }
 
-  async drop(openId: string): Promise<void> {
-    if (this.local) this.local.delete(openId);
-    else await this.cache.del(key(openId));
+  /** Drops the key of an identity (and the one-app version's key of that openid); no app: only the latter. */
+  async drop(appId: string | undefined, openId: string): Promise<void> {
+    if (this.local) {
+      if (appId !== undefined) this.local.delete(key(appId, openId));
+      return;
+    }
+    if (appId !== undefined) await this.cache.del(key(appId, openId));
+    await this.cache.del(oneAppKey(openId));
   }
 
   onModuleDestroy(): void {
@@ -64,4 +71,6 @@ export class SessionKeyStore implements OnModuleDestroy {
   }
 }
 
-const key = (openId: string) => `sk:${openId}`;
+/** Per app: an appid holds no `:` (see APP_ID_PATTERN), so no two identities share a key. */
+const key = (appId: string, openId: string) => `sk:${appId}:${openId}`;
+const oneAppKey = (openId: string) => `sk:${openId}`;

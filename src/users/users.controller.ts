@@ -18,7 +18,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserDto> {
-    return this.users.getActive(caller.id);
+    return UserDto.forApp(await this.users.getActive(caller.id), caller.appId);
   }
 
   @Patch()
@@ -26,7 +26,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiErrorResponses('VALIDATION_FAILED', 'UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async update(@CurrentUser() caller: AuthenticatedUser, @Body() body: UpdateUserDto): Promise<UserDto> {
-    return this.users.updateProfile(caller.id, body);
+    return UserDto.forApp(await this.users.updateProfile(caller.id, body), caller.appId);
   }
 
   @Delete()

@@ -3,11 +3,14 @@ import { test } from 'node:test';
 import { MemoryVersionedCache, type Versioned, VersionedCache } from '../cache/versioned-cache';
 import type { SessionKeyStore } from '../session-keys/session-key.store';
 import type { UserDto } from './dto/user.dto';
+import type { Sql } from '../database/sql';
+import type { IdentityLinker } from './identity-linker';
 import { TokenRevocations } from './token-revocations';
+import type { WechatIdentityRepository } from './wechat-identity.repository';
 import { UsersService } from './users.service';
 import type { UserRecord, WechatUserRepository } from './wechat-user.repository';
 
-const user = (id: number): UserDto => ({ id, openId: `o${id}`, unionId: null, nickname: null, avatarUrl: null, gender: null, country: null, province: null, city: null, mobile: null, createdAt: '', updatedAt: '' });
+const user = (id: number): UserDto => ({ id, openId: `o${id}`, unionId: null, nickname: null, avatarUrl: null, gender: null, country: null, province: null, city: null, mobile: null, identities: [{ appId: 'wxA', openId: `o${id}` }], createdAt: '', updatedAt: '' });
 
 /** A cache whose writes fail while `down` is true (Redis unreachable right after the database committed). */
 class FlakyCache extends VersionedCache {
@@ -30,17 +33,17 @@ test('a revocation that reached the database is not reported as failed when the 
   const repository = { revokeTokens: async () => after, findById: async () => before } as unknown as WechatUserRepository;
   const cache = new FlakyCache();
   cache.down = false;
-  await cache.put('u:7', before.revision, before, 60_000); // the cache holds version 0
+  await cache.put('u2:7', before.revision, before, 60_000); // the cache holds version 0
   cache.down = true;
   const revocations = new TokenRevocations(repository, { secret: 'x', expiresInSeconds: 3600, generated: false });
-  const users = new UsersService(repository, cache, revocations, {} as SessionKeyStore);
+  const users = new UsersService(repository, cache, revocations, {} as SessionKeyStore, {} as IdentityLinker, {} as WechatIdentityRepository, { transaction: (work: (tx: unknown) => unknown) => work({}) } as unknown as Sql);
 
   t.mock.timers.enable({ apis: ['setTimeout'] });
   await users.revokeTokens(7); // resolves: the database has the revocation
-  assert.deepEqual(await users.tokenState(7), { tokenVersion: 1, deleted: false }, 'refused at once although the cache still says 0');
+  assert.deepEqual(await users.tokenState(7), { tokenVersion: 1, deleted: false, firstAppId: 'wxA' }, 'refused at once although the cache still says 0');
 
   cache.down = false;
   t.mock.timers.tick(1000);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.equal((await cache.get<UserRecord>('u:7'))?.value.tokenVersion, 1, 'the cache write was retried until it landed');
+  assert.equal((await cache.get<UserRecord>('u2:7'))?.value.tokenVersion, 1, 'the cache write was retried until it landed');
 });

@@ -1,9 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { VersionedCache } from '../cache/versioned-cache';
 import { UnauthorizedError } from '../common/errors/app-error';
+import { Sql } from '../database/sql';
 import { SessionKeyStore } from '../session-keys/session-key.store';
 import type { UserDto } from './dto/user.dto';
+import { IdentityLinker } from './identity-linker';
 import { TokenRevocations } from './token-revocations';
+import { WechatIdentityRepository } from './wechat-identity.repository';
 import { type ProfileFields, type UserRecord, WechatUserRepository } from './wechat-user.repository';
 
 /** Profile fields as WeChat or the client gives them; `undefined` means "not given, keep what is stored". */
@@ -18,6 +21,8 @@ const RETRY_FOR_MS = 60_000;
 export interface TokenState {
   tokenVersion: number;
   deleted: boolean;
+  /** The app of the user's first identity: a token issued before several apps existed names no app and is of this one. */
+  firstAppId: string | undefined;
 }
 
 /**
@@ -35,11 +40,17 @@ export class UsersService {
     private readonly cache: VersionedCache,
     private readonly revocations: TokenRevocations,
     private readonly sessionKeys: SessionKeyStore,
+    private readonly linker: IdentityLinker,
+    private readonly identities: WechatIdentityRepository,
+    private readonly sql: Sql,
   ) {}
 
-  /** Creates or updates the user of an openid on login; a deleted user is reactivated. */
-  async upsertOnLogin(openId: string, unionId: string | undefined, profile: WechatProfile): Promise<{ user: UserDto; tokenVersion: number }> {
-    const record = await this.repository.upsertOnLogin(openId, unionId, profile);
+  /**
+   * Creates or updates the user of a mini program's openid on login (linking a new app's identity to
+   * the user of its unionid, see IdentityLinker); a deleted user is reactivated.
+   */
+  async upsertOnLogin(appId: string, openId: string, unionId: string | undefined, profile: WechatProfile): Promise<{ user: UserDto; tokenVersion: number }> {
+    const record = await this.linker.signIn(appId, openId, unionId, profile);
     await this.rememberWritten(record);
     return { user: record.user, tokenVersion: record.tokenVersion };
   }
@@ -63,7 +74,11 @@ export class UsersService {
     if (!record) return undefined;
     // A revocation known from the database outranks a cache that may have lost it.
     const floor = this.revocations.minimumVersion(id);
-    return { tokenVersion: floor !== undefined && floor > record.tokenVersion ? floor : record.tokenVersion, deleted: record.deleted };
+    return {
+      tokenVersion: floor !== undefined && floor > record.tokenVersion ? floor : record.tokenVersion,
+      deleted: record.deleted,
+      firstAppId: record.user.identities[0]?.appId,
+    };
   }
 
   async updateProfile(id: number, update: ProfileUpdate): Promise<UserDto> {
@@ -89,17 +104,25 @@ export class UsersService {
    * Returns false when there was no active user.
    */
   async deleteAccount(id: number): Promise<boolean> {
-    const record = await this.repository.softDelete(id);
+    const record = await this.sql.transaction(async (tx) => {
+      const deleted = await this.repository.softDelete(id, tx);
+      if (deleted) await this.identities.clearUnionIds(tx, id);
+      return deleted;
+    });
     if (!record) return false;
     this.revocations.record(id, record.tokenVersion);
     await this.rememberWritten(record);
-    await this.sessionKeys.drop(record.user.openId).catch((err) => this.logger.warn(`session key of user ${id} not dropped yet: ${(err as Error).message}`));
+    // The session key of every app the user logged in to.
+    const identities = record.user.identities.length ? record.user.identities : [{ appId: undefined, openId: record.user.openId }];
+    for (const identity of identities) {
+      await this.sessionKeys.drop(identity.appId, identity.openId).catch((err) => this.logger.warn(`session key of user ${id} not dropped yet: ${(err as Error).message}`));
+    }
     return true;
   }
 
-  /** The user of an openid, deleted or not (WeChat's pushes name users by openid). */
-  async findIdByOpenId(openId: string): Promise<{ id: number; deleted: boolean } | undefined> {
-    return this.repository.findIdByOpenId(openId);
+  /** The user of a mini program's openid, deleted or not (WeChat's pushes name users by openid). */
+  async findIdByIdentity(appId: string, openId: string): Promise<{ id: number; deleted: boolean } | undefined> {
+    return this.identities.findUser(appId, openId);
   }
 
   /**
@@ -148,4 +171,9 @@ export class UsersService {
   }
 }
 
-const cacheKey = (id: number) => `u:${id}`;
+/**
+ * `u2:`: records carry the user's identities since several mini programs; records of the one-app
+ * version (under `u:`) are never read, so no cached record lacks them (revocations are followed from
+ * the database whatever the cache holds, see TokenRevocations).
+ */
+const cacheKey = (id: number) => `u2:${id}`;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Sql } from '../database/sql';
+import { Sql, type SqlExecutor } from '../database/sql';
 import { UserDto } from './dto/user.dto';
 
 /** Profile fields and their columns; `undefined` means "not given, keep what is stored". */
@@ -23,17 +23,31 @@ export interface UserRecord {
   deleted: boolean;
 }
 
-/** Every column a read returns, in one place. */
-const COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "gender", "country", "province", "city", "mobile", "created_at", "updated_at", "token_version", "revision", "deleted_at"`;
+/**
+ * Every column a read returns, in one place, with the user's identities (one per mini program,
+ * oldest first) so the cached record answers `identities` and per-app openids without a query.
+ */
+const COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "gender", "country", "province", "city", "mobile", "created_at", "updated_at", "token_version", "revision", "deleted_at",
+  (SELECT COALESCE(json_agg(json_build_object('appId', i."app_id", 'openId', i."open_id") ORDER BY i."id"), '[]'::json)
+   FROM "wechat_identity" i WHERE i."user_id" = "wechat_user"."id") AS "identities"`;
 
-const UPSERT_SQL = `
-  INSERT INTO "wechat_user" ("open_id", "union_id", ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}"`).join(', ')})
-  VALUES ($1, $2, ${PROFILE_KEYS.map((_, i) => `$${i + 3}`).join(', ')})
-  ON CONFLICT ("open_id") DO UPDATE SET
-    "union_id" = COALESCE(EXCLUDED."union_id", "wechat_user"."union_id"),
-    ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}" = COALESCE(EXCLUDED."${PROFILE_COLUMNS[k]}", "wechat_user"."${PROFILE_COLUMNS[k]}")`).join(',\n    ')},
+/**
+ * A login of a known identity, in one statement: stamps the identity's last login, then updates the
+ * user it belongs to (given fields overwrite, absent ones, sent as NULL, keep their stored value
+ * through COALESCE; a deleted user is reactivated). No row: the identity is new.
+ */
+const LOGIN_SQL = `
+  WITH "identity" AS (
+    UPDATE "wechat_identity" SET "last_login_at" = now(), "union_id" = COALESCE($3, "union_id")
+    WHERE "app_id" = $1 AND "open_id" = $2
+    RETURNING "user_id"
+  )
+  UPDATE "wechat_user" SET
+    "union_id" = COALESCE($3, "wechat_user"."union_id"),
+    ${PROFILE_KEYS.map((k, i) => `"${PROFILE_COLUMNS[k]}" = COALESCE($${i + 4}, "wechat_user"."${PROFILE_COLUMNS[k]}")`).join(',\n    ')},
     "deleted_at" = NULL,
     "updated_at" = now()
+  FROM "identity" WHERE "wechat_user"."id" = "identity"."user_id"
   RETURNING ${COLUMNS}`;
 
 /** Personal data a deletion clears; the row, its id and openid stay so a later login finds the account. */
@@ -41,22 +55,42 @@ const CLEARED_ON_DELETE = `"nickname" = NULL, "avatar_url" = NULL, "gender" = NU
 const REVOKE = `"token_version" = "token_version" + 1, "revoked_at" = clock_timestamp()`;
 
 /**
- * The `wechat_user` table: every statement on it lives here. Each write is a single statement, so
- * concurrent requests need no locks; the unique index on open_id makes simultaneous first logins
- * converge on one row.
+ * The `wechat_user` table: every statement on it lives here. Each write is a single statement; a
+ * first login's statements run in one transaction (see IdentityLinker), for which the methods take
+ * its executor.
  */
 @Injectable()
 export class WechatUserRepository {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * Creates or updates the user of an openid. Given fields overwrite, absent ones (sent as NULL) keep
-   * their stored value through COALESCE, so the statement text is fixed and prepared once per connection.
-   * A deleted user is reactivated.
+   * The login of an app's openid that already has an identity: updates its user (fixed text,
+   * prepared once per connection). Undefined when the identity is new.
    */
-  async upsertOnLogin(openId: string, unionId: string | undefined, profile: ProfileFields): Promise<UserRecord> {
-    const rows = await this.sql.prepared('wechat_user_upsert', UPSERT_SQL, [openId, unionId ?? null, ...PROFILE_KEYS.map((k) => profile[k] ?? null)]);
-    return toRecord(rows[0]);
+  async login(db: SqlExecutor, appId: string, openId: string, unionId: string | undefined, profile: ProfileFields): Promise<UserRecord | undefined> {
+    const rows = await db.prepared('wechat_user_login', LOGIN_SQL, [appId, openId, unionId ?? null, ...PROFILE_KEYS.map((k) => profile[k] ?? null)]);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  /**
+   * A user of the one-app schema written by an instance not yet upgraded (a rolling upgrade): its
+   * seed openid is this one and it has no identity yet, so the login adopts it.
+   */
+  async findUnlinked(tx: SqlExecutor, openId: string): Promise<number | undefined> {
+    const rows = await tx.rows<{ id: string }>(
+      `SELECT u."id" FROM "wechat_user" u WHERE u."open_id" = $1 AND NOT EXISTS (SELECT 1 FROM "wechat_identity" i WHERE i."user_id" = u."id")`,
+      [openId],
+    );
+    return rows[0] ? Number(rows[0].id) : undefined;
+  }
+
+  /**
+   * A new user whose seed openid is its first identity's. Undefined when another account already
+   * holds this openid as its seed (the same openid text in another mini program).
+   */
+  async insertSeed(tx: SqlExecutor, openId: string): Promise<number | undefined> {
+    const rows = await tx.rows<{ id: string }>(`INSERT INTO "wechat_user" ("open_id") VALUES ($1) ON CONFLICT ("open_id") DO NOTHING RETURNING "id"`, [openId]);
+    return rows[0] ? Number(rows[0].id) : undefined;
   }
 
   /** The user of an id, deleted or not; undefined when there is no such row. */
@@ -75,12 +109,6 @@ export class WechatUserRepository {
     return this.updateActive(id, `"mobile" = $2`, [mobile]);
   }
 
-  /** The id of an openid's user, deleted or not. */
-  async findIdByOpenId(openId: string): Promise<{ id: number; deleted: boolean } | undefined> {
-    const rows = await this.sql.rows<{ id: string; deleted: boolean }>(`SELECT "id", "deleted_at" IS NOT NULL AS "deleted" FROM "wechat_user" WHERE "open_id" = $1`, [openId]);
-    return rows[0] ? { id: Number(rows[0].id), deleted: rows[0].deleted } : undefined;
-  }
-
   /** Clears the profile's nickname and avatar, and/or the phone number, of an active user. */
   erase(id: number, what: { profile?: boolean; mobile?: boolean }): Promise<UserRecord | undefined> {
     const sets = [...(what.profile ? ['"nickname" = NULL', '"avatar_url" = NULL'] : []), ...(what.mobile ? ['"mobile" = NULL'] : [])];
@@ -93,8 +121,8 @@ export class WechatUserRepository {
   }
 
   /** Soft delete: personal data cleared, tokens revoked, the row marked deleted. */
-  softDelete(id: number): Promise<UserRecord | undefined> {
-    return this.updateActive(id, `${CLEARED_ON_DELETE}, ${REVOKE}, "deleted_at" = now()`, []);
+  softDelete(id: number, db: SqlExecutor = this.sql): Promise<UserRecord | undefined> {
+    return this.updateActive(id, `${CLEARED_ON_DELETE}, ${REVOKE}, "deleted_at" = now()`, [], db);
   }
 
   /** Users whose tokens were revoked at or after `since`, newest first, at most `limit`. */
@@ -107,8 +135,8 @@ export class WechatUserRepository {
     return rows.map((r) => ({ id: Number(r.id), tokenVersion: r.token_version, deleted: r.deleted, revokedAt: r.revoked_at }));
   }
 
-  private async updateActive(id: number, assignments: string, params: unknown[]): Promise<UserRecord | undefined> {
-    const rows = await this.sql.rows(
+  private async updateActive(id: number, assignments: string, params: unknown[], db: SqlExecutor = this.sql): Promise<UserRecord | undefined> {
+    const rows = await db.rows(
       `UPDATE "wechat_user" SET ${assignments}${assignments ? ', ' : ''}"updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${COLUMNS}`,
       [id, ...params],
     );

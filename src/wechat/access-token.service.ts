@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DistributedLock } from '../cache/distributed-lock';
 import { InjectWechatSettings } from '../config/config.module';
 import type { WechatSettings } from '../config/configuration';
+import { WechatApps } from '../wechat-apps/wechat-apps';
 import { WechatApiClient } from './wechat-api.client';
 import { WechatBadResponseError, WechatUnavailableError } from './wechat.errors';
 
@@ -13,64 +14,81 @@ const EXPIRY_MARGIN_S = 300;
 const FORCED_REFRESH_INTERVAL_MS = 30_000;
 const POLL_MS = 25;
 
+/** The cache keys and lock of one mini program's token: every name holds its appid. */
+interface AppTokenSlot {
+  appId: string;
+  secret: string;
+  cacheKey: string;
+  forcedKey: string;
+  lockName: string;
+  pending?: Promise<string>;
+  replacing?: Promise<string>;
+}
+
 /**
- * The server access_token (CONTRACT §4) from `POST /cgi-bin/stable_token`, cached until shortly
- * before expiry. Single flight: concurrent needs share one upstream call in this process (a shared
- * promise) and across instances (a lock in the shared cache; the others wait for the cached token).
+ * The server access_token (CONTRACT §4) of each mini program, from `POST /cgi-bin/stable_token`,
+ * cached until shortly before expiry. Single flight per app: concurrent needs share one upstream
+ * call in this process (a shared promise) and across instances (a lock in the shared cache; the
+ * others wait for the cached token). Apps never share a key, a lock or a flight.
  */
 @Injectable()
 export class AccessTokenService {
   private readonly logger = new Logger(AccessTokenService.name);
-  private readonly cacheKey: string;
-  private readonly forcedKey: string;
-  private readonly lockName: string;
   private readonly lockTtlMs: number;
-  private pending?: Promise<string>;
-  private replacing?: Promise<string>;
+  private readonly slots = new Map<string, AppTokenSlot>();
 
   constructor(
     private readonly api: WechatApiClient,
     private readonly cache: AppCache,
     private readonly lock: DistributedLock,
-    @InjectWechatSettings() private readonly settings: WechatSettings,
+    apps: WechatApps,
+    @InjectWechatSettings() settings: WechatSettings,
   ) {
-    this.cacheKey = `at:${settings.appId}`;
-    this.forcedKey = `at-forced:${settings.appId}`;
-    this.lockName = `access-token:${settings.appId}`;
+    for (const { appId, secret } of apps.all) {
+      this.slots.set(appId, { appId, secret, cacheKey: `at:${appId}`, forcedKey: `at-forced:${appId}`, lockName: `access-token:${appId}` });
+    }
     // Long enough for one call with its errcode -1 retries; short enough that a crashed holder
     // does not stall the others for long.
     this.lockTtlMs = settings.timeoutMs * 3 + 1000;
   }
 
-  /** A valid access token: from the cache, or fetched once for every concurrent caller. */
-  async token(): Promise<string> {
-    const cached = await this.cache.get<string>(this.cacheKey);
+  /** A valid access token of the mini program `appId`: from the cache, or fetched once for every concurrent caller. */
+  async token(appId: string): Promise<string> {
+    const slot = this.slot(appId);
+    const cached = await this.cache.get<string>(slot.cacheKey);
     if (cached) return cached;
-    return (this.pending ??= this.obtain(undefined).finally(() => (this.pending = undefined)));
+    return (slot.pending ??= this.obtain(slot, undefined).finally(() => (slot.pending = undefined)));
   }
 
   /**
    * WeChat refused `rejected` (40001, 42001, 40014): drop it and get a new one, once for every
    * caller that saw the same refusal, here and on other instances.
    */
-  async replace(rejected: string): Promise<string> {
-    return (this.replacing ??= this.obtain(rejected).finally(() => (this.replacing = undefined)));
+  async replace(appId: string, rejected: string): Promise<string> {
+    const slot = this.slot(appId);
+    return (slot.replacing ??= this.obtain(slot, rejected).finally(() => (slot.replacing = undefined)));
   }
 
-  private async obtain(rejected: string | undefined): Promise<string> {
+  private slot(appId: string): AppTokenSlot {
+    const slot = this.slots.get(appId);
+    if (!slot) throw new Error(`mini program ${appId} is not configured`);
+    return slot;
+  }
+
+  private async obtain(slot: AppTokenSlot, rejected: string | undefined): Promise<string> {
     const deadline = Date.now() + this.lockTtlMs * 2;
     for (;;) {
-      const cached = await this.cache.get<string>(this.cacheKey);
+      const cached = await this.cache.get<string>(slot.cacheKey);
       if (cached && cached !== rejected) return cached;
-      const lease = await this.lock.tryAcquire(this.lockName, this.lockTtlMs);
+      const lease = await this.lock.tryAcquire(slot.lockName, this.lockTtlMs);
       if (lease) {
         try {
           // Another holder may have finished between our read and our lock.
-          const latest = await this.cache.get<string>(this.cacheKey);
+          const latest = await this.cache.get<string>(slot.cacheKey);
           if (latest && latest !== rejected) return latest;
-          return await this.fetch(rejected !== undefined);
+          return await this.fetch(slot, rejected !== undefined);
         } finally {
-          await this.lock.release(this.lockName, lease).catch(() => undefined);
+          await this.lock.release(slot.lockName, lease).catch(() => undefined);
         }
       }
       if (Date.now() > deadline) throw new WechatUnavailableError('timed out waiting for the access token held by another instance');
@@ -78,27 +96,27 @@ export class AccessTokenService {
     }
   }
 
-  private async fetch(afterRejection: boolean): Promise<string> {
+  private async fetch(slot: AppTokenSlot, afterRejection: boolean): Promise<string> {
     let force = false;
     if (afterRejection) {
-      await this.cache.del(this.cacheKey);
-      const lastForced = await this.cache.get<number>(this.forcedKey);
+      await this.cache.del(slot.cacheKey);
+      const lastForced = await this.cache.get<number>(slot.forcedKey);
       force = !lastForced || Date.now() - lastForced >= FORCED_REFRESH_INTERVAL_MS;
     }
     const body = await this.api.call<{ access_token?: unknown; expires_in?: unknown }>({
       method: 'POST',
       path: '/cgi-bin/stable_token',
-      body: { grant_type: 'client_credential', appid: this.settings.appId, secret: this.settings.secret, force_refresh: force },
+      body: { grant_type: 'client_credential', appid: slot.appId, secret: slot.secret, force_refresh: force },
     });
     const token = body.access_token;
     const expiresIn = Number(body.expires_in);
     if (typeof token !== 'string' || !token || !Number.isFinite(expiresIn) || expiresIn <= 0) {
       throw new WechatBadResponseError('stable_token answer lacks access_token or expires_in');
     }
-    if (force) await this.cache.set(this.forcedKey, Date.now(), FORCED_REFRESH_INTERVAL_MS);
+    if (force) await this.cache.set(slot.forcedKey, Date.now(), FORCED_REFRESH_INTERVAL_MS);
     const ttlSeconds = Math.max(expiresIn - EXPIRY_MARGIN_S, Math.floor(expiresIn / 2), 1);
-    await this.cache.set(this.cacheKey, token, ttlSeconds * 1000);
-    this.logger.log(`new access token from WeChat (${force ? 'forced refresh, ' : ''}valid ${expiresIn} s, cached ${ttlSeconds} s)`);
+    await this.cache.set(slot.cacheKey, token, ttlSeconds * 1000);
+    this.logger.log(`new access token from WeChat for ${slot.appId} (${force ? 'forced refresh, ' : ''}valid ${expiresIn} s, cached ${ttlSeconds} s)`);
     return token;
   }
 }

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { openIdIn } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import { SessionKeyStore } from '../session-keys/session-key.store';
 import { WechatServerApi } from './wechat-server-api';
@@ -15,7 +17,7 @@ export function checkSessionSignature(sessionKey: string, message = ''): string 
   return createHmac('sha256', Buffer.from(sessionKey, 'utf8')).update(message, 'utf8').digest('hex');
 }
 
-/** `GET /wechat/session`: does WeChat still hold the session_key of this user's last login? */
+/** `GET /wechat/session`: does WeChat still hold the session_key of this user's last login in the token's mini program? */
 @Injectable()
 export class SessionCheckService {
   constructor(
@@ -24,14 +26,15 @@ export class SessionCheckService {
     private readonly users: UsersService,
   ) {}
 
-  async isValid(userId: number): Promise<boolean> {
-    const user = await this.users.getActive(userId);
-    const sessionKey = await this.sessionKeys.get(user.openId);
+  async isValid(caller: Pick<AuthenticatedUser, 'id' | 'appId'>): Promise<boolean> {
+    const user = await this.users.getActive(caller.id);
+    const openId = openIdIn(user, caller.appId);
+    const sessionKey = await this.sessionKeys.get(caller.appId, openId);
     if (!sessionKey) return false;
-    const body = await this.serverApi.call<{ errcode?: number }>({
+    const body = await this.serverApi.call<{ errcode?: number }>(caller.appId, {
       method: 'GET',
       path: '/wxa/checksession',
-      query: { openid: user.openId, signature: checkSessionSignature(sessionKey), sig_method: 'hmac_sha256' },
+      query: { openid: openId, signature: checkSessionSignature(sessionKey), sig_method: 'hmac_sha256' },
       accept: [INVALID_SIGNATURE],
     });
     return (body.errcode ?? 0) === 0;

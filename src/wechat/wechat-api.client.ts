@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { AppError } from '../common/errors/app-error';
 import { InjectWechatSettings } from '../config/config.module';
-import type { WechatSettings } from '../config/configuration';
+import type { WechatAppSettings, WechatSettings } from '../config/configuration';
 import {
   WechatAccessTokenRejectedError,
   WechatBadResponseError,
@@ -68,12 +68,15 @@ export class WechatApiClient implements OnModuleDestroy {
     await this.pool.destroy();
   }
 
-  /** `GET /sns/jscode2session`: a wx.login code for the user's openid and session_key. */
-  async code2Session(code: string): Promise<WechatSession> {
+  /**
+   * `GET /sns/jscode2session`: a wx.login code of the mini program `app` for the user's openid and
+   * session_key. A code of another app is refused by WeChat (40029), as any invalid code.
+   */
+  async code2Session(app: Pick<WechatAppSettings, 'appId' | 'secret'>, code: string): Promise<WechatSession> {
     const body = await this.call<{ openid?: unknown; session_key?: unknown; unionid?: unknown }>({
       method: 'GET',
       path: '/sns/jscode2session',
-      query: { appid: this.settings.appId, secret: this.settings.secret, js_code: code, grant_type: 'authorization_code' },
+      query: { appid: app.appId, secret: app.secret, js_code: code, grant_type: 'authorization_code' },
       codeRejected: (errcode) => new WechatCodeInvalidError(errcode),
     });
     if (typeof body.openid !== 'string' || !body.openid || typeof body.session_key !== 'string' || !body.session_key) {

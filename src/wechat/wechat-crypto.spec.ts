@@ -5,7 +5,7 @@ import { WechatCrypto } from './wechat-crypto';
 import { DecryptFailedError, SignatureMismatchError, WatermarkMismatchError } from './wechat.errors';
 
 const APPID = 'wxTEST';
-const crypto = new WechatCrypto({ appId: APPID });
+const crypto = new WechatCrypto();
 
 const sha1hex = (s: string) => createHash('sha1').update(s, 'utf8').digest('hex');
 
@@ -109,7 +109,7 @@ describe('WechatCrypto.decrypt', () => {
   test('round trip: returns the decrypted JSON object', () => {
     const payload = { openId: 'oABC', unionId: 'uXYZ', nickName: '小程序用户', gender: 2, watermark: { appid: APPID, timestamp: 1700000000 } };
     const f = fixture(payload);
-    assert.deepEqual(crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey), payload);
+    assert.deepEqual(crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), payload);
   });
 
   test('round trip of a plaintext that is exactly a whole number of blocks (a full padding block follows)', () => {
@@ -117,7 +117,7 @@ describe('WechatCrypto.decrypt', () => {
     for (let n = 0; Buffer.byteLength(JSON.stringify(payload)) % 16 !== 0; n++) payload = { watermark: { appid: APPID }, p: 'x'.repeat(n) };
     const f = fixture(payload);
     assert.equal(Buffer.from(f.encryptedData, 'base64').length, Buffer.byteLength(JSON.stringify(payload)) + 16);
-    assert.deepEqual(crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey), payload);
+    assert.deepEqual(crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), payload);
   });
 
   test('a wrong session_key fails with DecryptFailedError (bad padding or not JSON), never anything else', () => {
@@ -125,7 +125,7 @@ describe('WechatCrypto.decrypt', () => {
     for (let i = 0; i < 50; i++) {
       const wrong = randomBytes(16);
       if (wrong.equals(f.key)) continue;
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, wrong.toString('base64')));
+      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, wrong.toString('base64'), APPID));
     }
   });
 
@@ -134,7 +134,7 @@ describe('WechatCrypto.decrypt', () => {
     for (let i = 0; i < 20; i++) {
       const wrongIv = randomBytes(16).toString('base64');
       // With a one-block ciphertext a wrong iv only changes the padding; with more it garbles the JSON start.
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, wrongIv, f.sessionKey));
+      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, wrongIv, f.sessionKey, APPID));
     }
   });
 
@@ -150,87 +150,88 @@ describe('WechatCrypto.decrypt', () => {
       const total = Math.ceil((json.length + badTail.length) / 16) * 16;
       const plain = Buffer.concat([json, Buffer.alloc(total - json.length - badTail.length, 0x20), badTail]);
       assert.equal(plain.length % 16, 0);
-      assertDecryptFailed(() => crypto.decrypt(encryptRaw(plain, key, iv), iv.toString('base64'), key.toString('base64')));
+      assertDecryptFailed(() => crypto.decrypt(encryptRaw(plain, key, iv), iv.toString('base64'), key.toString('base64'), APPID));
     }
   });
 
   test('truncated ciphertext: one byte short is not whole blocks', () => {
     const f = fixture();
     const bytes = Buffer.from(f.encryptedData, 'base64');
-    assertDecryptFailed(() => crypto.decrypt(bytes.subarray(0, bytes.length - 1).toString('base64'), f.ivB64, f.sessionKey), /block/i);
+    assertDecryptFailed(() => crypto.decrypt(bytes.subarray(0, bytes.length - 1).toString('base64'), f.ivB64, f.sessionKey, APPID), /block/i);
   });
 
   test('truncated ciphertext: one whole block short fails as bad padding or non-JSON', () => {
     const f = fixture({ watermark: { appid: APPID }, nickName: 'a long enough nickname to need several blocks' });
     const bytes = Buffer.from(f.encryptedData, 'base64');
     assert.ok(bytes.length >= 48);
-    assertDecryptFailed(() => crypto.decrypt(bytes.subarray(0, bytes.length - 16).toString('base64'), f.ivB64, f.sessionKey));
+    assertDecryptFailed(() => crypto.decrypt(bytes.subarray(0, bytes.length - 16).toString('base64'), f.ivB64, f.sessionKey, APPID));
   });
 
   test('an iv of 8 or 32 bytes is refused', () => {
     const f = fixture();
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, randomBytes(8).toString('base64'), f.sessionKey), /iv/);
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, randomBytes(32).toString('base64'), f.sessionKey), /iv/);
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, '', f.sessionKey), /iv/);
+    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, randomBytes(8).toString('base64'), f.sessionKey, APPID), /iv/);
+    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, randomBytes(32).toString('base64'), f.sessionKey, APPID), /iv/);
+    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, '', f.sessionKey, APPID), /iv/);
   });
 
   test('non-base64 characters in encryptedData, iv or session_key are refused (not silently skipped)', () => {
     const f = fixture();
     // Buffer.from would ignore '!' and '*' and decode the rest: a strict decoder must refuse them.
     const withJunk = (b64: string) => b64.slice(0, 4) + '!*!*' + b64.slice(4);
-    assertDecryptFailed(() => crypto.decrypt(withJunk(f.encryptedData), f.ivB64, f.sessionKey), /encryptedData/);
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, withJunk(f.ivB64), f.sessionKey), /iv/);
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, withJunk(f.sessionKey)), /session_key/);
+    assertDecryptFailed(() => crypto.decrypt(withJunk(f.encryptedData), f.ivB64, f.sessionKey, APPID), /encryptedData/);
+    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, withJunk(f.ivB64), f.sessionKey, APPID), /iv/);
+    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, withJunk(f.sessionKey), APPID), /session_key/);
     // Whitespace and base64url alphabet are not what WeChat sends either.
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, ` ${f.sessionKey}`), /session_key/);
+    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, ` ${f.sessionKey}`, APPID), /session_key/);
     const url = f.encryptedData.replace(/\+/g, '-').replace(/\//g, '_');
-    if (url !== f.encryptedData) assertDecryptFailed(() => crypto.decrypt(url, f.ivB64, f.sessionKey), /encryptedData/);
-    assertDecryptFailed(() => crypto.decrypt('中文', f.ivB64, f.sessionKey), /encryptedData/);
+    if (url !== f.encryptedData) assertDecryptFailed(() => crypto.decrypt(url, f.ivB64, f.sessionKey, APPID), /encryptedData/);
+    assertDecryptFailed(() => crypto.decrypt('中文', f.ivB64, f.sessionKey, APPID), /encryptedData/);
   });
 
   test('empty encryptedData is refused', () => {
     const f = fixture();
-    assertDecryptFailed(() => crypto.decrypt('', f.ivB64, f.sessionKey));
+    assertDecryptFailed(() => crypto.decrypt('', f.ivB64, f.sessionKey, APPID));
   });
 
   test('a session_key that is not 16 bytes is refused', () => {
     const f = fixture();
     for (const n of [0, 8, 15, 17, 24, 32]) {
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, randomBytes(n).toString('base64')), /session_key/);
+      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, randomBytes(n).toString('base64'), APPID), /session_key/);
     }
   });
 
   test('a plaintext that is not JSON is refused', () => {
     for (const text of ['not json at all', '{"watermark":{"appid":"wxTEST"}', '', '\u0000\u0001']) {
       const f = fixture(text);
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey), /JSON/);
+      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), /JSON/);
     }
   });
 
   test('plaintext JSON that is not an object (array, number, string, null) is refused', () => {
     for (const value of [[{ watermark: { appid: APPID } }], 42, 'text', null, true]) {
       const f = fixture(JSON.stringify(value));
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey), /JSON/);
+      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), /JSON/);
     }
   });
 
   test('a watermark of another mini program is refused', () => {
     const f = fixture({ openId: 'o1', watermark: { appid: 'wxOTHER', timestamp: 1 } });
-    assertWatermark(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey));
+    assertWatermark(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID));
     // Case matters: appids are compared exactly.
     const g = fixture({ openId: 'o1', watermark: { appid: APPID.toLowerCase() } });
-    assertWatermark(() => crypto.decrypt(g.encryptedData, g.ivB64, g.sessionKey));
+    assertWatermark(() => crypto.decrypt(g.encryptedData, g.ivB64, g.sessionKey, APPID));
   });
 
   test('a missing or malformed watermark is refused', () => {
     for (const payload of [{ openId: 'o1' }, { openId: 'o1', watermark: null }, { openId: 'o1', watermark: {} }, { openId: 'o1', watermark: APPID }, { openId: 'o1', appid: APPID }]) {
       const f = fixture(payload);
-      assertWatermark(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey));
+      assertWatermark(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID));
     }
   });
 
-  test('the appid checked is the configured one', () => {
+  test('the appid checked is the one given (the mini program of the session)', () => {
+    assert.throws(() => crypto.decrypt(fixture({ openId: 'o1', watermark: { appid: 'wxOTHER' } }).encryptedData, fixture().ivB64, fixture().sessionKey, APPID));
     const f = fixture({ openId: 'o1', watermark: { appid: 'wxOTHER' } });
-    assert.deepEqual(new WechatCrypto({ appId: 'wxOTHER' }).decrypt(f.encryptedData, f.ivB64, f.sessionKey), { openId: 'o1', watermark: { appid: 'wxOTHER' } });
+    assert.deepEqual(new WechatCrypto().decrypt(f.encryptedData, f.ivB64, f.sessionKey, 'wxOTHER'), { openId: 'o1', watermark: { appid: 'wxOTHER' } });
   });
 });

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
-import { InjectWechatSettings } from '../config/config.module';
-import type { WechatSettings } from '../config/configuration';
 import { DecryptFailedError, SignatureMismatchError, WatermarkMismatchError } from './wechat.errors';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -18,13 +16,6 @@ export function decodeBase64(value: string, what: string): Buffer {
  */
 @Injectable()
 export class WechatCrypto {
-  /** Our mini program's appid: what every watermark must name. */
-  readonly appId: string;
-
-  constructor(@InjectWechatSettings() settings: Pick<WechatSettings, 'appId'>) {
-    this.appId = settings.appId;
-  }
-
   /** `signature` must be sha1(rawData + session_key) in hex; compared in constant time. */
   verifySignature(rawData: string, signature: string, sessionKey: string): void {
     const expected = createHash('sha1').update(rawData + sessionKey, 'utf8').digest();
@@ -34,9 +25,9 @@ export class WechatCrypto {
 
   /**
    * Decrypts encryptedData (AES-128-CBC, PKCS#7, key = base64-decoded session_key) into its JSON
-   * object and checks that its watermark names this mini program.
+   * object and checks that its watermark names the mini program `appId` (the one the session is of).
    */
-  decrypt(encryptedData: string, iv: string, sessionKey: string): Record<string, unknown> {
+  decrypt(encryptedData: string, iv: string, sessionKey: string, appId: string): Record<string, unknown> {
     const key = decodeBase64(sessionKey, 'session_key');
     if (key.length !== 16) throw new DecryptFailedError('session_key is not 16 bytes');
     const ivBytes = decodeBase64(iv, 'iv');
@@ -60,7 +51,7 @@ export class WechatCrypto {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DecryptFailedError('plaintext is not a JSON object');
     const watermark = (parsed as { watermark?: { appid?: unknown } }).watermark;
-    if (watermark?.appid !== this.appId) throw new WatermarkMismatchError();
+    if (watermark?.appid !== appId) throw new WatermarkMismatchError();
     return parsed as Record<string, unknown>;
   }
 }

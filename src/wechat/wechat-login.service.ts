@@ -3,7 +3,9 @@ import { TokenService } from '../auth/token.service';
 import { ValidationFailedError } from '../common/errors/app-error';
 import { codePointLength, textProblem, truncateCodePoints } from '../common/text';
 import { SessionKeyStore } from '../session-keys/session-key.store';
+import { UserDto } from '../users/dto/user.dto';
 import { UsersService, type WechatProfile } from '../users/users.service';
+import { WechatApps } from '../wechat-apps/wechat-apps';
 import type { LoginResponse } from './dto/login.response';
 import type { WechatLoginRequest } from './dto/wechat-login.request';
 import { WECHAT_ID_MAX, WechatApiClient } from './wechat-api.client';
@@ -18,7 +20,8 @@ export const PLACEHOLDER_NICKNAME = '微信用户';
 export const PLACEHOLDER_AVATAR_URL = 'https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132';
 
 /**
- * `POST /wechat/login`: code → session → verified profile → one upserted row → token.
+ * `POST /wechat/login`: app → code → session → verified profile → the user of this identity → token
+ * of this app.
  * Every check runs before the session key is stored and before the single database statement, so
  * a failed login writes nothing to the database and leaves no session key behind.
  */
@@ -30,10 +33,13 @@ export class WechatLoginService {
     private readonly users: UsersService,
     private readonly sessionKeys: SessionKeyStore,
     private readonly tokens: TokenService,
+    private readonly apps: WechatApps,
   ) {}
 
   async login(request: WechatLoginRequest): Promise<LoginResponse> {
-    const session = await this.api.code2Session(request.code);
+    // Before WeChat is asked: a missing or unknown appId spends no code.
+    const app = this.apps.resolve(request.appId);
+    const session = await this.api.code2Session(app, request.code);
     let profile: WechatProfile = {};
     let unionId = session.unionId;
 
@@ -42,7 +48,7 @@ export class WechatLoginService {
       profile = profileFrom(JSON.parse(request.rawData), 'rawData');
     }
     if (request.encryptedData !== undefined) {
-      const data = this.crypto.decrypt(request.encryptedData, request.iv!, session.sessionKey);
+      const data = this.crypto.decrypt(request.encryptedData, request.iv!, session.sessionKey, app.appId);
       if (typeof data.openId === 'string' && data.openId !== session.openId) {
         throw new WatermarkMismatchError('encryptedData belongs to another user');
       }
@@ -54,15 +60,15 @@ export class WechatLoginService {
     // The session key is WeChat's newest for this openid whatever happens next (the code is spent).
     // Stored before the row, so a cache failure fails the login before the database is touched;
     // dropped again if the row cannot be written.
-    await this.sessionKeys.save(session.openId, session.sessionKey);
+    await this.sessionKeys.save(app.appId, session.openId, session.sessionKey);
     let written: Awaited<ReturnType<UsersService['upsertOnLogin']>>;
     try {
-      written = await this.users.upsertOnLogin(session.openId, unionId, profile);
+      written = await this.users.upsertOnLogin(app.appId, session.openId, unionId, profile);
     } catch (err) {
-      await this.sessionKeys.drop(session.openId).catch(() => undefined);
+      await this.sessionKeys.drop(app.appId, session.openId).catch(() => undefined);
       throw err;
     }
-    return { ...this.tokens.issue(written.user.id, written.tokenVersion), user: written.user };
+    return { ...this.tokens.issue(written.user.id, written.tokenVersion, app.appId), user: UserDto.forApp(written.user, app.appId) };
   }
 }
 

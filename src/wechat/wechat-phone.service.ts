@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { openIdIn } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import type { PhoneNumberRequest } from './dto/phone-number.request';
 import type { PhoneNumberResponse } from './dto/phone-number.response';
@@ -24,10 +26,12 @@ export class WechatPhoneService {
     private readonly users: UsersService,
   ) {}
 
-  async resolve(userId: number, request: PhoneNumberRequest): Promise<PhoneNumberResponse> {
-    const user = await this.users.getActive(userId);
-    const phone = request.code !== undefined ? await this.byCode(request.code, user.openId) : await this.byEncryptedData(user.openId, request.encryptedData!, request.iv!);
-    await this.users.setMobile(userId, phone.phoneNumber);
+  /** The caller's identity in the mini program of its token: that app's openid, access token and session key. */
+  async resolve(caller: Pick<AuthenticatedUser, 'id' | 'appId'>, request: PhoneNumberRequest): Promise<PhoneNumberResponse> {
+    const user = await this.users.getActive(caller.id);
+    const openId = openIdIn(user, caller.appId);
+    const phone = request.code !== undefined ? await this.byCode(caller.appId, request.code, openId) : await this.byEncryptedData(caller.appId, openId, request.encryptedData!, request.iv!);
+    await this.users.setMobile(caller.id, phone.phoneNumber);
     return phone;
   }
 
@@ -35,8 +39,8 @@ export class WechatPhoneService {
    * Current API: `POST /wxa/business/getuserphonenumber` with the button's code and the caller's
    * openid, so WeChat refuses a code that was issued to someone else.
    */
-  private async byCode(code: string, openId: string): Promise<PhoneNumberResponse> {
-    const body = await this.serverApi.call<{ phone_info?: PhoneInfo }>({
+  private async byCode(appId: string, code: string, openId: string): Promise<PhoneNumberResponse> {
+    const body = await this.serverApi.call<{ phone_info?: PhoneInfo }>(appId, {
       method: 'POST',
       path: '/wxa/business/getuserphonenumber',
       body: { code, openid: openId },
@@ -44,15 +48,15 @@ export class WechatPhoneService {
     });
     const info = body.phone_info;
     if (!info) throw new WechatBadResponseError('getuserphonenumber answer lacks phone_info');
-    if (info.watermark?.appid !== undefined && info.watermark.appid !== this.crypto.appId) throw new WatermarkMismatchError();
+    if (info.watermark?.appid !== undefined && info.watermark.appid !== appId) throw new WatermarkMismatchError();
     return phoneFrom(info, () => new WechatBadResponseError('phone_info lacks phoneNumber'));
   }
 
   /** Legacy: decrypt with the session_key of this user's last login (watermark checked). */
-  private async byEncryptedData(openId: string, encryptedData: string, iv: string): Promise<PhoneNumberResponse> {
-    const sessionKey = await this.sessionKeys.get(openId);
+  private async byEncryptedData(appId: string, openId: string, encryptedData: string, iv: string): Promise<PhoneNumberResponse> {
+    const sessionKey = await this.sessionKeys.get(appId, openId);
     if (!sessionKey) throw new SessionExpiredError();
-    return phoneFrom(this.crypto.decrypt(encryptedData, iv, sessionKey) as PhoneInfo, () => new DecryptFailedError('decrypted data holds no phone number'));
+    return phoneFrom(this.crypto.decrypt(encryptedData, iv, sessionKey, appId) as PhoneInfo, () => new DecryptFailedError('decrypted data holds no phone number'));
   }
 }
 

@@ -4,10 +4,10 @@ import { WechatApiClient, type WechatRequest } from './wechat-api.client';
 import { WechatAccessTokenRejectedError } from './wechat.errors';
 
 /**
- * WeChat server APIs that take `access_token`: attaches the token, decodes errcodes into typed
- * errors (via WechatApiClient), and on a rejected token refreshes it once and retries once.
- * A new API is one method on top of `call`, e.g.
- *   `this.serverApi.call({ method: 'POST', path: '/wxa/getwxacodeunlimit', body: { scene } })`.
+ * WeChat server APIs that take `access_token`: attaches the token of the given mini program,
+ * decodes errcodes into typed errors (via WechatApiClient), and on a rejected token refreshes it
+ * once and retries once. A new API is one method on top of `call`, e.g.
+ *   `this.serverApi.call(caller.appId, { method: 'POST', path: '/wxa/getwxacodeunlimit', body: { scene } })`.
  */
 @Injectable()
 export class WechatServerApi {
@@ -16,13 +16,14 @@ export class WechatServerApi {
     private readonly tokens: AccessTokenService,
   ) {}
 
-  async call<T extends object>(request: WechatRequest): Promise<T> {
-    const token = await this.tokens.token();
+  /** `appId`: the mini program whose access token the call carries (a caller's: `AuthenticatedUser.appId`). */
+  async call<T extends object>(appId: string, request: WechatRequest): Promise<T> {
+    const token = await this.tokens.token(appId);
     try {
       return await this.api.call<T>(withToken(request, token));
     } catch (err) {
       if (!(err instanceof WechatAccessTokenRejectedError)) throw err;
-      const fresh = await this.tokens.replace(token);
+      const fresh = await this.tokens.replace(appId, token);
       return this.api.call<T>(withToken(request, fresh));
     }
   }

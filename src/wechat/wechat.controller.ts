@@ -27,7 +27,8 @@ export class WechatController {
   @ApiOperation({
     summary: 'Log in with wx.login data',
     description:
-      'Exchanges the code with WeChat (jscode2session), verifies `signature` over `rawData`, decrypts `encryptedData`, creates or updates the user and returns a bearer token. The session_key stays on the server.',
+      'Exchanges the code with WeChat (jscode2session) for the mini program `appId`, verifies `signature` over `rawData`, decrypts `encryptedData`, creates or updates the user and returns a bearer token of that mini program. ' +
+      'A first login in another mini program whose unionid is already known adds an identity to that user. The session_key stays on the server.',
   })
   @ApiOkResponse({ type: LoginResponse })
   @ApiErrorResponses(
@@ -78,7 +79,7 @@ export class WechatController {
     'SERVICE_UNAVAILABLE',
   )
   phone(@CurrentUser() user: AuthenticatedUser, @Body() body: PhoneNumberRequest): Promise<PhoneNumberResponse> {
-    return this.phoneService.resolve(user.id, body);
+    return this.phoneService.resolve(user, body);
   }
 
   @Get('session')
@@ -90,6 +91,6 @@ export class WechatController {
   @ApiOkResponse({ type: SessionStatusResponse })
   @ApiErrorResponses('UNAUTHORIZED', 'WECHAT_RATE_LIMITED', 'WECHAT_BAD_RESPONSE', 'WECHAT_UNAVAILABLE', 'SERVICE_UNAVAILABLE')
   async session(@CurrentUser() user: AuthenticatedUser): Promise<SessionStatusResponse> {
-    return { valid: await this.sessionCheck.isValid(user.id) };
+    return { valid: await this.sessionCheck.isValid(user) };
   }
 }

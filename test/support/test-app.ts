@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type RunningApp } from '../../src/bootstrap';
-import type { Env } from '../../src/config/configuration';
+import type { Env, WechatAppSettings } from '../../src/config/configuration';
 import { WechatSimulator } from '../../src/sandbox/wechat-simulator';
 import { startWechatSimulatorServer, type WechatSimulatorServer } from '../../src/sandbox/wechat-simulator.server';
 import { createTestDatabase, type TestDatabase } from './test-database';
@@ -29,7 +29,12 @@ export interface TestApp {
   /** Every log line the app wrote, as raw JSON text. */
   logLines: string[];
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpAnswer<T>>;
-  /** Runs the sandbox-style flow against the fake: issue a wx.login code and log in with it. */
+  /** The configured mini programs (one unless `apps` was given). */
+  apps: WechatAppSettings[];
+  /**
+   * Runs the sandbox-style flow against the fake: issue a wx.login code and log in with it. The
+   * body names `input.appId` when given (the fake's first app otherwise, named only with several).
+   */
   login(input?: Parameters<WechatSimulator['issueLoginCode']>[0], parts?: 'all' | 'code'): Promise<HttpAnswer>;
   close(): Promise<void>;
 }
@@ -69,9 +74,12 @@ export async function readAnswer<T = any>(res: Response): Promise<HttpAnswer<T>>
  * The real application on a real port, on its own fresh database, talking to a fake WeChat that
  * is a real HTTP server on loopback. Nothing of the app itself is mocked.
  */
-export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {}): Promise<TestApp> {
+export async function startTestApp(options: { env?: Env; db?: TestDatabase; apps?: WechatAppSettings[] } = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
-  const wechat = new WechatSimulator({ appId: TEST_APPID, secret: TEST_SECRET });
+  const apps = options.apps ?? [{ appId: TEST_APPID, secret: TEST_SECRET }];
+  // Several apps: WECHAT_APPS, and one fake WeChat simulating all of them (one Open Platform account).
+  const credentials: Env = options.apps ? { WECHAT_APPS: JSON.stringify(options.apps), WECHAT_APPID: undefined, WECHAT_SECRET: undefined } : { WECHAT_APPID: TEST_APPID, WECHAT_SECRET: TEST_SECRET };
+  const wechat = new WechatSimulator({ appId: apps[0].appId, secret: apps[0].secret, moreApps: apps.slice(1).map(({ appId, secret }) => ({ appId, secret })) });
   const server = await startWechatSimulatorServer(wechat);
   const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-test-'));
   const logLines: string[] = [];
@@ -81,8 +89,7 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
       env: {
         NODE_ENV: 'test',
         DATABASE_URL: db.url,
-        WECHAT_APPID: TEST_APPID,
-        WECHAT_SECRET: TEST_SECRET,
+        ...credentials,
         WECHAT_API_BASE_URL: server.url,
         WECHAT_TIMEOUT_MS: '1500',
         JWT_SECRET: TEST_JWT_SECRET,
@@ -111,9 +118,15 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
     db,
     logLines,
     request,
+    apps,
     async login(input, parts = 'all') {
       const issued = wechat.issueLoginCode(input);
-      const body = parts === 'code' ? { code: issued.code } : { code: issued.code, rawData: issued.rawData, signature: issued.signature, encryptedData: issued.encryptedData, iv: issued.iv };
+      const appId = input?.appId ?? (apps.length > 1 ? apps[0].appId : undefined);
+      const body = {
+        code: issued.code,
+        ...(parts === 'code' ? {} : { rawData: issued.rawData, signature: issued.signature, encryptedData: issued.encryptedData, iv: issued.iv }),
+        ...(appId !== undefined ? { appId } : {}),
+      };
       return request('POST', '/wechat/login', { body });
     },
     async close() {

@@ -2,7 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 
 export class SandboxLoginRequest {
-  @ApiPropertyOptional({ description: 'Log in as this openid again; omit for a brand-new user', example: 'oSandbox0000000000000000001' })
+  @ApiPropertyOptional({ description: 'The simulated mini program the code is of (default: the first; see WECHAT_SANDBOX_APPS). One person (one unionId) has its own openid in each', example: 'wx-sandbox-appid' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  appId?: string;
+
+  @ApiPropertyOptional({ description: "Log in as this openid again; omit for the unionId's openid in this app, or a brand-new user", example: 'oSandbox0000000000000000001' })
   @IsOptional()
   @IsString()
   @Length(1, 64)
@@ -58,9 +64,17 @@ export class SandboxLoginResponse {
   @ApiProperty({ example: '1d0c3e7c1b5a4d2f8e9a0b1c2d3e4f5a6b7c8d9e' }) signature: string;
   @ApiProperty({ example: 'q1w2e3r4t5y6u7i8o9p0...' }) encryptedData: string;
   @ApiProperty({ example: 'r7BXXKkLb8qrSNn05n0qiA==' }) iv: string;
+  @ApiPropertyOptional({ description: 'The mini program (only when several are simulated, as POST /wechat/login then needs it)', example: 'wx-sandbox-appid-2' })
+  appId?: string;
 }
 
 export class SandboxPhoneCodeRequest {
+  @ApiPropertyOptional({ description: 'The simulated mini program whose button gives the code (default: the first)', example: 'wx-sandbox-appid' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  appId?: string;
+
   @ApiPropertyOptional({ description: 'The number the code will reveal; default 13800138000', example: '13800138000' })
   @IsOptional()
   @IsString()
@@ -81,6 +95,12 @@ export class SandboxPhoneCodeResponse {
 export const SANDBOX_PUSH_EVENTS = ['user_authorization_revoke', 'user_authorization_cancellation', 'user_info_modified'] as const;
 
 export class SandboxPushRequest {
+  @ApiPropertyOptional({ description: 'The simulated mini program that pushes (to its own push route; default: the first)', example: 'wx-sandbox-appid' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  appId?: string;
+
   @ApiProperty({ enum: SANDBOX_PUSH_EVENTS, description: 'The WeChat event to push', example: 'user_authorization_revoke' })
   @IsIn(SANDBOX_PUSH_EVENTS)
   event: (typeof SANDBOX_PUSH_EVENTS)[number];

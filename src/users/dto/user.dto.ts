@@ -1,11 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+/** The user's openid in one mini program. */
+export class IdentityDto {
+  @ApiProperty({ description: 'The mini program (AppID)', example: 'wx8a1b2c3d4e5f6a7b' })
+  appId: string;
+
+  @ApiProperty({ description: 'The openid of this user in that mini program', example: 'oLx3a5Q0nW8sZb1y2VfK9pQm7tRe' })
+  openId: string;
+}
+
 /** The user as clients see it (CONTRACT §3 `User`): no token version, no deletion marker. */
 export class UserDto {
   @ApiProperty({ example: 1 })
   id: number;
 
-  @ApiProperty({ description: 'The openid of this user in this mini program', example: 'oLx3a5Q0nW8sZb1y2VfK9pQm7tRe' })
+  @ApiProperty({ description: "The openid of this user in the mini program of the caller's token (the one it logged in with)", example: 'oLx3a5Q0nW8sZb1y2VfK9pQm7tRe' })
   openId: string;
 
   @ApiProperty({ type: String, nullable: true, description: 'UnionID across the Open Platform account, when WeChat gives one', example: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' })
@@ -32,6 +41,9 @@ export class UserDto {
   @ApiProperty({ type: String, nullable: true, description: 'Phone number saved by POST /wechat/phone', example: '13800138000' })
   mobile: string | null;
 
+  @ApiProperty({ type: [IdentityDto], description: 'The openid of this user in each mini program it logged in to, oldest first (linked by unionid)' })
+  identities: IdentityDto[];
+
   @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T08:00:00.000Z' })
   createdAt: string;
 
@@ -51,8 +63,23 @@ export class UserDto {
       province: row.province,
       city: row.city,
       mobile: row.mobile,
+      identities: Array.isArray(row.identities) ? row.identities : [],
       createdAt: new Date(row.created_at).toISOString(),
       updatedAt: new Date(row.updated_at).toISOString(),
     };
   }
+
+  /** The user as the caller of `appId` sees it: `openId` is its openid in that mini program. */
+  static forApp(user: UserDto, appId: string): UserDto {
+    const openId = openIdIn(user, appId);
+    return openId === user.openId ? user : { ...user, openId };
+  }
+}
+
+/**
+ * The user's openid in a mini program; the seed openid when it has no identity there (a user
+ * written by a one-app instance during a rolling upgrade, whose only app is the first one).
+ */
+export function openIdIn(user: Pick<UserDto, 'openId' | 'identities'>, appId: string): string {
+  return user.identities.find((i) => i.appId === appId)?.openId ?? user.openId;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsDefined, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { IsBase64Bytes, IsJsonObjectString } from './validators';
 
 const withRawData = (o: WechatLoginRequest) => o.rawData !== undefined || o.signature !== undefined;
@@ -11,6 +11,17 @@ export class WechatLoginRequest {
   @IsString()
   @Length(1, 128)
   code: string;
+
+  @ApiPropertyOptional({
+    description:
+      'The mini program the code is of (its AppID, as `wx.getAccountInfoSync().miniProgram.appId` gives it). Required when the service serves several mini programs; with one it may be left out. An unknown one is refused (400).',
+    maxLength: 64,
+    example: 'wx8a1b2c3d4e5f6a7b',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  appId?: string;
 
   @ApiPropertyOptional({
     description: 'Non-sensitive profile JSON from `wx.getUserInfo()` (`userInfo` as a string). Requires `signature`.',

@@ -51,11 +51,14 @@ export class CreateWechatIdentity1764400000000 implements MigrationInterface {
  * every start (a no-op once done, an index lookup); returns how many identities it adopted.
  */
 export async function adoptOneAppIdentities(q: Pick<QueryRunner, 'query'>, appId: string): Promise<number> {
-  const adopted: unknown[] = await q.query(
-    `UPDATE "wechat_identity" AS i SET "app_id" = $1
-     WHERE i."app_id" = $2 AND NOT EXISTS (SELECT 1 FROM "wechat_identity" j WHERE j."app_id" = $1 AND j."open_id" = i."open_id")
-     RETURNING i."id"`,
+  const [{ adopted }]: { adopted: number }[] = await q.query(
+    `WITH "adopted" AS (
+       UPDATE "wechat_identity" AS i SET "app_id" = $1
+       WHERE i."app_id" = $2 AND NOT EXISTS (SELECT 1 FROM "wechat_identity" j WHERE j."app_id" = $1 AND j."open_id" = i."open_id")
+       RETURNING 1
+     )
+     SELECT count(*)::int AS "adopted" FROM "adopted"`,
     [appId, ONE_APP_PLACEHOLDER],
   );
-  return Array.isArray(adopted[0]) ? (adopted[0] as unknown[]).length : adopted.length;
+  return adopted;
 }

@@ -230,7 +230,7 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   const sandbox = !production && !hasCredentials && (!databaseUrl || sandboxAsked);
   const apiBaseUrl = url('WECHAT_API_BASE_URL', ['http:', 'https:']);
   const sandboxApps = int('WECHAT_SANDBOX_APPS', 1, 1, MAX_SANDBOX_APPS);
-  if (!blank(env.WECHAT_SANDBOX_APPS) && !sandbox) problems.push('WECHAT_SANDBOX_APPS applies to the sandbox only (unset it, or remove the WeChat credentials)');
+  if (sandboxApps > 1 && !sandbox) problems.push('WECHAT_SANDBOX_APPS applies to the sandbox only (unset it, or remove the WeChat credentials)');
   const onePush = () => pushSettings(env.WECHAT_PUSH_TOKEN, env.WECHAT_PUSH_AES_KEY, ['WECHAT_PUSH_TOKEN', 'WECHAT_PUSH_AES_KEY'], problems);
   const apps: WechatAppSettings[] = sandbox
     ? Array.from({ length: sandboxApps }, (_, i) => ({ appId: sandboxAppId(i), secret: SANDBOX_SECRET, ...(i === 0 ? onePush() : {}) }))

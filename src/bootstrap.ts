@@ -115,7 +115,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
 /** Global behaviour shared by every route: validation, errors, docs. */
 function configureApp(app: NestFastifyApplication, config: AppConfig, logger: PinoLogger): void {
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON only (CONTRACT §3): Nest's own parsers are off (`bodyParser: false`) and ours is the only
+  // JSON only (README, API): Nest's own parsers are off (`bodyParser: false`) and ours is the only
   // one left, so any other body is a 415.
   registerJsonBodyParser(fastify);
   // WeChat's message push may be XML: accepted on that route only (every other route stays JSON-only).

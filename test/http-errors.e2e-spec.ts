@@ -4,7 +4,7 @@ import { JSCODE2SESSION_PATH } from '../src/sandbox/wechat-simulator';
 import { startTestApp, type TestApp, readAnswer } from './support/test-app';
 
 /**
- * CONTRACT §3 ("All bodies are JSON", 64 KiB limit, unknown fields rejected) and §5 (every error
+ * The API's promises ("All bodies are JSON", 64 KiB limit, unknown fields rejected) and its error table (every error
  * is `{ statusCode, code, message }` JSON, never HTML or a stack trace, never a 500 for bad input).
  *
  * Decision on a UTF-8 byte order mark in front of a JSON body: RFC 8259 §8.1 lets a parser ignore

@@ -14,7 +14,7 @@ const FORCED_REFRESH_INTERVAL_MS = 30_000;
 const POLL_MS = 25;
 
 /**
- * The server access_token (CONTRACT §4) from `POST /cgi-bin/stable_token`, cached until shortly
+ * The server access_token from `POST /cgi-bin/stable_token`, cached until shortly
  * before expiry. Single flight: concurrent needs share one upstream call in this process (a shared
  * promise) and across instances (a lock in the shared cache; the others wait for the cached token).
  */

@@ -1,4 +1,4 @@
-/** Every error code of CONTRACT §5, with its HTTP status. */
+/** Every error code the API answers with (README, Errors), with its HTTP status. */
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   WECHAT_CODE_INVALID: 401,

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-/** The user as clients see it (CONTRACT §3 `User`): no token version, no deletion marker. */
+/** The user as clients see it (README, API: `User`): no token version, no deletion marker. */
 export class UserDto {
   @ApiProperty({ example: 1 })
   id: number;

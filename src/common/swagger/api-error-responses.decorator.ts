@@ -13,6 +13,7 @@ const EXAMPLE_MESSAGES: Partial<Record<ErrorCode, string>> = {
   SESSION_EXPIRED: 'No WeChat session for this user, call wx.login and log in again',
   WECHAT_UNAVAILABLE: 'WeChat is unavailable: timeout after 5000 ms',
   SERVICE_UNAVAILABLE: 'The database is unavailable, try again later',
+  TOO_MANY_REQUESTS: 'Too many login attempts from this address, retry in 42 seconds',
 };
 
 /** Documents a route's error answers (`{ statusCode, code, message }`), grouped by HTTP status. */

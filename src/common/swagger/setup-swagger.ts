@@ -1,8 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
-/** Swagger UI at /docs, the OpenAPI 3 document at /docs-json. */
-export function setupSwagger(app: INestApplication, sandbox: boolean): void {
+/**
+ * Swagger UI at /docs, the OpenAPI 3 document at /docs-json, unless `enabled` is false
+ * (DOCS_ENABLED; off in production by default): then those paths are unknown routes (404).
+ */
+export function setupSwagger(app: INestApplication, { sandbox, enabled }: { sandbox: boolean; enabled: boolean }): void {
+  if (!enabled) return;
   const builder = new DocumentBuilder()
     .setTitle('WeChat Mini Program login')
     .setDescription(

@@ -41,6 +41,17 @@ describe('security headers and CORS with the defaults', () => {
     for (const a of answers) assert.equal(a.headers.get('x-content-type-options'), 'nosniff', `${a.status} ${a.text.slice(0, 100)}`);
   });
 
+  test('the docs page and its assets get helmet\'s full set of headers', async () => {
+    const page = await app.request('GET', '/docs');
+    const script = await app.request('GET', '/docs/swagger-ui-init.js');
+    assert.equal(script.status, 200);
+    for (const a of [page, script]) {
+      assert.ok(a.headers.get('content-security-policy'), 'content-security-policy');
+      assert.ok(a.headers.get('x-frame-options'), 'x-frame-options');
+      assert.ok(a.headers.get('referrer-policy'), 'referrer-policy');
+    }
+  });
+
   test('the docs page has a content security policy that allows only its own scripts', async () => {
     const page = await app.request('GET', '/docs');
     assert.equal(page.status, 200);

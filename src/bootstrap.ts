@@ -7,7 +7,8 @@ import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ValidationFailedError } from './common/errors/app-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
-import { createClientErrorHandler } from './common/http/client-error-handler';
+import { createClientErrorHandler, frameworkErrorHandler } from './common/http/client-error-handler';
+import { registerDrainingAnswer } from './common/http/draining';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { registerJsonBodyParser } from './common/http/json-body-parser';
 import { registerLoginRateLimit } from './common/http/login-rate-limit';
@@ -83,7 +84,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
       AppModule.forRoot({ config, databaseUrl, logger, simulator }),
       new FastifyAdapter({
         bodyLimit: BODY_LIMIT_BYTES,
-        return503OnClosing: true,
+        // While closing, requests still arriving get our 503 (registerDrainingAnswer).
+        return503OnClosing: false,
         genReqId: requestId,
         // A hop count is documented by Fastify (proxy-addr) though missing from its typings.
         trustProxy: config.http.trustProxy as boolean | string,
@@ -94,6 +96,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
         http: { connectionsCheckingInterval: connectionsCheckingInterval(config.http.requestTimeoutMs) },
         // Node's own parser errors (431, bad chunked encoding, the request timeout) in our JSON shape.
         clientErrorHandler: createClientErrorHandler(logger),
+        // The router's own refusals (a URL that does not decode) in our JSON shape.
+        frameworkErrors: frameworkErrorHandler,
       }),
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
@@ -136,6 +140,7 @@ export const MAX_VALIDATION_PROBLEMS = 10;
 async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: PinoLogger): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   const routeMethods = new RouteMethods(fastify);
+  registerDrainingAnswer(fastify);
   registerBodyTimeout(fastify, config.http.requestTimeoutMs);
   await registerSecurityHeaders(app, config.http.corsOrigins);
   await registerLoginRateLimit(app, { max: config.http.loginRateLimit, redisUrl: config.cache.redisUrl });

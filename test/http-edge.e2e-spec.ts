@@ -52,6 +52,12 @@ describe('errors of the HTTP parser', () => {
     assertShape(answer, 400, 'VALIDATION_FAILED');
   });
 
+  test('a URL that does not decode → 400 VALIDATION_FAILED (Fastify\'s router refusal, in our shape)', async () => {
+    for (const path of ['/%zz', '/users/%E0%A4%A']) {
+      assertShape(await rawHttp(app.baseUrl, [`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]), 400, 'VALIDATION_FAILED');
+    }
+  });
+
   test('the server still answers afterwards', async () => {
     assert.equal((await app.request('GET', '/health')).status, 200);
   });
@@ -156,5 +162,29 @@ describe('bodies too costly to validate', () => {
     const answers = await Promise.all(flood);
     assert.equal(health.status, 200);
     for (const a of answers) assert.equal(a.status, 400);
+  });
+});
+
+describe('shutting down', () => {
+  test('a request arriving while the server drains gets 503 SERVICE_UNAVAILABLE in the usual shape; the one in flight completes', async () => {
+    const app = await startTestApp();
+    let closed: Promise<void> | undefined;
+    try {
+      // A login held 1 s by WeChat keeps the connection busy; the server starts closing meanwhile.
+      app.wechat.fail(JSCODE2SESSION_PATH, { kind: 'delay', ms: 1000 }, 1);
+      const issued = app.wechat.issueLoginCode({ nickName: 'Draining' });
+      const body = JSON.stringify({ code: issued.code });
+      const login = `POST /wechat/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      setTimeout(() => (closed = app.close()), 200);
+      const answer = await rawHttp(app.baseUrl, [login, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n'], { gapMs: 500 });
+      assert.equal(answer.status, 200, answer.text.slice(0, 300));
+      const second = answer.text.slice(answer.text.indexOf('HTTP/1.1', 1));
+      assert.match(second, /^HTTP\/1\.1 503 /, answer.text.slice(0, 600));
+      const json = JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4));
+      assert.deepEqual(Object.keys(json).sort(), ['code', 'message', 'statusCode']);
+      assert.equal(json.code, 'SERVICE_UNAVAILABLE');
+    } finally {
+      await (closed ?? app.close());
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ERROR_STATUS, type ErrorCode } from '../errors/app-error';
+import { toErrorBody } from '../errors/error-response';
 
 /** What a failure of Node's HTTP parser (or its request timer) means to the client. */
 function classify(err: { code?: string }): { code: ErrorCode; message: string } {
@@ -57,4 +59,13 @@ export function createClientErrorHandler(logger: Logger): (err: Error & { code?:
     logger.debug({ err: { code: err.code, message: err.message }, code }, `client error: ${code}`);
     answerAndClose(socket, code, message);
   };
+}
+
+/**
+ * Fastify's `frameworkErrors`: its router refuses a URL that does not decode ('/%zz') or a route
+ * parameter over its length before any hook or Nest filter runs; answer those in our shape too.
+ */
+export function frameworkErrorHandler(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
+  const { body } = toErrorBody(error);
+  void reply.code(body.statusCode).header('x-content-type-options', 'nosniff').header('content-type', 'application/json; charset=utf-8').send(body);
 }

@@ -126,6 +126,8 @@ async function main() {
     JWT_SECRET: randomBytes(32).toString('base64url'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     DATA_DIR: join(root, '.data', 'bench'),
+    // All load comes from one address: the per-IP login limit would measure 429s.
+    LOGIN_RATE_LIMIT: '0',
   };
   let embedded;
   if (process.env.DATABASE_URL) {

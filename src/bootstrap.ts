@@ -7,8 +7,14 @@ import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ValidationFailedError } from './common/errors/app-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { createClientErrorHandler, frameworkErrorHandler } from './common/http/client-error-handler';
+import { registerDrainingAnswer } from './common/http/draining';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { registerJsonBodyParser } from './common/http/json-body-parser';
+import { registerLoginRateLimit } from './common/http/login-rate-limit';
 import { registerRequestLogging, requestId } from './common/http/request-logging';
+import { registerBodyTimeout } from './common/http/request-timeout';
+import { RouteMethods } from './common/http/route-methods';
 import { createRootLogger } from './common/logging/root-logger';
 import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
@@ -91,7 +97,23 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
 
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, databaseUrl, logger, simulator }),
-      new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true, genReqId: requestId }),
+      new FastifyAdapter({
+        bodyLimit: BODY_LIMIT_BYTES,
+        // While closing, requests still arriving get our 503 (registerDrainingAnswer).
+        return503OnClosing: false,
+        genReqId: requestId,
+        // A hop count is documented by Fastify (proxy-addr) though missing from its typings.
+        trustProxy: config.http.trustProxy as boolean | string,
+        // Request headers must arrive within REQUEST_TIMEOUT_MS (the body: registerBodyTimeout).
+        // Node only checks every connectionsCheckingInterval (30 s by default): check often enough
+        // that the 408 comes within a fraction of the timeout.
+        requestTimeout: config.http.requestTimeoutMs,
+        http: { connectionsCheckingInterval: connectionsCheckingInterval(config.http.requestTimeoutMs) },
+        // Node's own parser errors (431, bad chunked encoding, the request timeout) in our JSON shape.
+        clientErrorHandler: createClientErrorHandler(logger),
+        // The router's own refusals (a URL that does not decode) in our JSON shape.
+        frameworkErrors: frameworkErrorHandler,
+      }),
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
     // Nest's close() destroys providers (database pool, WeChat client) before it closes the HTTP
@@ -109,7 +131,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
       await app.close();
     });
     app.useLogger(app.get(Logger));
-    configureApp(app, config, logger);
+    await configureApp(app, config, logger);
     await app.init();
     return { app, config, logger, simulator, close: cleanup };
   } catch (err) {
@@ -118,17 +140,33 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
   }
 }
 
-/** Global behaviour shared by every route: validation, errors, docs. */
-function configureApp(app: NestFastifyApplication, config: AppConfig, logger: PinoLogger): void {
+/** How often Node looks for requests over their timeout: a tenth of it, between 50 ms and 1 s. */
+function connectionsCheckingInterval(requestTimeoutMs: number): number {
+  return Math.min(1000, Math.max(50, Math.floor(requestTimeoutMs / 10)));
+}
+
+/** At most this many problems in one validation error message. */
+export const MAX_VALIDATION_PROBLEMS = 10;
+
+/**
+ * Global behaviour shared by every route: security headers, CORS, rate limit, validation, errors,
+ * docs. Runs before `app.init()`, which registers the routes: the hooks below see every route.
+ */
+async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: PinoLogger): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON only (CONTRACT §3): Nest's own parsers are off (`bodyParser: false`) and ours is the only
+  const routeMethods = new RouteMethods(fastify);
+  registerDrainingAnswer(fastify);
+  registerBodyTimeout(fastify, config.http.requestTimeoutMs);
+  await registerSecurityHeaders(app, config.http.corsOrigins);
+  await registerLoginRateLimit(app, { max: config.http.loginRateLimit, redisUrl: config.cache.redisUrl });
+  // JSON only (README, API): Nest's own parsers are off (`bodyParser: false`) and ours is the only
   // one left, so any other body is a 415.
   registerJsonBodyParser(fastify);
   // WeChat's message push may be XML: accepted on that route only (every other route stays JSON-only).
   registerPushXmlBodyParser(fastify);
   registerRequestLogging(fastify, logger);
   // Nest routes Fastify's own failures (bad JSON, body too large) through the global filter too.
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(new AllExceptionsFilter(routeMethods));
   app.useGlobalPipes(
     new ValidationPipe({
       transform: true,
@@ -139,16 +177,23 @@ function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Pi
       exceptionFactory: (errors) => new ValidationFailedError(describeValidationErrors(errors)),
     }),
   );
-  setupSwagger(app, config.wechat.sandbox);
+  setupSwagger(app, { sandbox: config.wechat.sandbox, enabled: config.http.docsEnabled });
 }
 
-function describeValidationErrors(errors: ValidationError[], prefix = ''): string {
+/** One message naming the failed fields: at most MAX_VALIDATION_PROBLEMS, then how many more. */
+export function describeValidationErrors(errors: ValidationError[]): string {
   const parts: string[] = [];
+  collectProblems(errors, '', parts);
+  if (parts.length === 0) return 'request body must be a JSON object';
+  const shown = parts.slice(0, MAX_VALIDATION_PROBLEMS).join('; ');
+  return parts.length > MAX_VALIDATION_PROBLEMS ? `${shown}; and ${parts.length - MAX_VALIDATION_PROBLEMS} more` : shown;
+}
+
+function collectProblems(errors: ValidationError[], prefix: string, parts: string[]): void {
   for (const e of errors) {
     const path = prefix ? `${prefix}.${e.property}` : e.property;
     if (e.constraints) parts.push(...Object.values(e.constraints));
-    if (e.children?.length) parts.push(describeValidationErrors(e.children, path));
+    if (e.children?.length) collectProblems(e.children, path, parts);
     if (!e.constraints && !e.children?.length) parts.push(`${path} is invalid`);
   }
-  return parts.join('; ') || 'request body must be a JSON object';
 }

@@ -1,5 +1,5 @@
 /**
- * The server access_token (CONTRACT §4) seen from outside: the real app talking over HTTP to the fake
+ * The server access_token seen from outside: the real app talking over HTTP to the fake
  * WeChat, driven through POST /wechat/phone `{ code }` (which needs the token). Every number of
  * `stable_token` calls is asserted exactly.
  *

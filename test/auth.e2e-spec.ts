@@ -5,7 +5,7 @@ import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../src/auth/authenticated-user';
 import { startTestApp, TEST_APPID, TEST_JWT_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
-/** CONTRACT §3 (guarded endpoints, `User`), §5 (UNAUTHORIZED), §6 (the row behind them). */
+/** Guarded endpoints, `User`, UNAUTHORIZED, and the row behind them. */
 
 const USER_FIELDS = ['avatarUrl', 'city', 'country', 'createdAt', 'gender', 'id', 'identities', 'mobile', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;

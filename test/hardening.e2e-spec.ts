@@ -129,6 +129,17 @@ describe('input the database would reject is refused with 400, never 500', () =>
     }
   });
 
+  test('phone: a number from WeChat that no column could hold is 502, and nothing is stored', async () => {
+    const res = await app.login({ openId: newOpenId() }, 'code');
+    for (const phoneNumber of ['138\u00000000', '1'.repeat(40)]) {
+      const { code } = app.wechat.issuePhoneCode({ phoneNumber });
+      const answer = await app.request('POST', '/wechat/phone', { token: res.body.token, body: { code } });
+      assertError(answer, 502, 'WECHAT_BAD_RESPONSE', JSON.stringify(phoneNumber));
+    }
+    const [row] = await app.db.query<{ mobile: string | null }>('SELECT mobile FROM wechat_user WHERE id = $1', [res.body.user.id]);
+    assert.equal(row.mobile, null);
+  });
+
   test('login: an over-long emoji nickname is cut by characters, never in the middle of one', async () => {
     const res = await app.login({ openId: newOpenId(), nickName: '😀'.repeat(70) });
     assert.equal(res.status, 200, res.text);

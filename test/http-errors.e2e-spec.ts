@@ -4,7 +4,7 @@ import { JSCODE2SESSION_PATH } from '../src/sandbox/wechat-simulator';
 import { startTestApp, type TestApp, readAnswer } from './support/test-app';
 
 /**
- * CONTRACT §3 ("All bodies are JSON", 64 KiB limit, unknown fields rejected) and §5 (every error
+ * The API's promises ("All bodies are JSON", 64 KiB limit, unknown fields rejected) and its error table (every error
  * is `{ statusCode, code, message }` JSON, never HTML or a stack trace, never a 500 for bad input).
  *
  * Decision on a UTF-8 byte order mark in front of a JSON body: RFC 8259 §8.1 lets a parser ignore
@@ -303,14 +303,28 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
       ['GET', '/users/other'],
       ['GET', '/users/123'],
       ['DELETE', '/users/other'],
-      ['PUT', '/users/me'],
-      ['GET', '/wechat/login'],
       ['GET', '/../../etc/passwd'],
       ['GET', '/users/me/../../nope'],
     ] as const) {
       test(`${method} ${path} → 404`, async () => {
         const answer = await send(method, path);
         assertError(answer, 404, 'NOT_FOUND', `${method} ${path}`);
+      });
+    }
+    // A known path with another method: 405 naming the methods it has (RFC 9110 §15.5.6).
+    for (const [method, path, allow] of [
+      ['PUT', '/users/me', 'DELETE, GET, HEAD, PATCH'],
+      ['GET', '/wechat/login', 'POST'],
+      ['DELETE', '/wechat/login?x=1', 'POST'],
+      ['POST', '/health', 'GET, HEAD'],
+    ] as const) {
+      test(`${method} ${path} → 405 METHOD_NOT_ALLOWED with Allow: ${allow}`, async () => {
+        const res = await fetch(app.baseUrl + path, { method });
+        const answer = { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text(), body: undefined as any };
+        answer.body = JSON.parse(answer.text);
+        answers.push({ label: `${method} ${path}`, answer });
+        assertError(answer, 405, 'METHOD_NOT_ALLOWED', `${method} ${path}`);
+        assert.equal(res.headers.get('allow'), allow);
       });
     }
     test('POST /nope with a JSON body and a token → 404', async () => {

@@ -5,7 +5,7 @@ import { CHECK_SESSION_PATH, JSCODE2SESSION_PATH, STABLE_TOKEN_PATH } from '../s
 import { startTestApp, TEST_JWT_SECRET, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 
 /**
- * CONTRACT §3 step 5 (the session_key never appears in a log line) and the logging promise of the
+ * The login promise (the session_key never appears in a log line) and the logging promise of the
  * service: one JSON line per request (method, url, status, duration), and no credential, token,
  * session key, login code or encrypted user data in any line, at the most verbose level (debug).
  */

@@ -1,5 +1,5 @@
 /**
- * POST /wechat/login end to end (CONTRACT §3 login, §5 errors, §6 storage): the real app on its own
+ * POST /wechat/login end to end (the login flow, its errors and the stored row): the real app on its own
  * database, talking over HTTP to the fake WeChat. Assertions are on what a user sees: status, body,
  * rows in `wechat_user`, and what WeChat received.
  */
@@ -301,7 +301,7 @@ describe('POST /wechat/login', () => {
 
   // ------------------------------------------------------------------ upstream errors
 
-  describe('WeChat errors (CONTRACT §5): right status and code, nothing written', () => {
+  describe('WeChat errors: right status and code, nothing written', () => {
     /** Logs in with full data for a fresh openid while `fault` is queued on jscode2session. */
     async function loginWithFault(fault: Fault, times = Infinity) {
       const { issued, body } = fullLoginBody({ nickName: 'Should Not Be Stored' });

@@ -5,7 +5,7 @@ import { MIGRATIONS } from '../src/database/migrations';
 import { startTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-/** CONTRACT §6: exactly these columns, types and nullability. */
+/** The documented `wechat_user` table (README, Database and migrations): exactly these columns, types and nullability. */
 const EXPECTED_COLUMNS = {
   id: { type: 'bigint', nullable: 'NO' },
   nickname: { type: 'character varying', nullable: 'YES' },

@@ -1,5 +1,5 @@
 /**
- * POST /wechat/phone and GET /wechat/session end to end (CONTRACT §3, §5): the real app on its own
+ * POST /wechat/phone and GET /wechat/session end to end: the real app on its own
  * database, talking over HTTP to the fake WeChat. Assertions are on what the mini program sees
  * (status, body), on the stored `mobile`, and on what WeChat received.
  */

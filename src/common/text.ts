@@ -7,33 +7,26 @@
 /** Control characters (C0, DEL, C1): never part of a name or a place. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-export function codePointLength(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
+/** Walks at most `max` code points: where they end (a UTF-16 index) and how many there were. */
+function scan(text: string, max: number): { end: number; count: number } {
+  let count = 0;
+  let i = 0;
+  while (i < text.length && count < max) {
     const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+    i += pair ? 2 : 1;
+    count++;
   }
-  return n;
+  return { end: i, count };
+}
+
+export function codePointLength(text: string): number {
+  return scan(text, Infinity).count;
 }
 
 /** The first `max` code points: never cuts a character in half. */
 export function truncateCodePoints(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (n === max) return text.slice(0, i);
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return text;
+  return text.length <= max ? text : text.slice(0, scan(text, max).end);
 }
 
 /** Why a text cannot be stored in a column of `max` code points, or undefined when it can. */

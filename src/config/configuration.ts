@@ -60,6 +60,7 @@ export interface AppConfig {
   cache: CacheSettings;
   wechat: WechatSettings;
   jwt: JwtSettings;
+  http: HttpSettings;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -271,6 +272,67 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   };
   const cache: CacheSettings = { redisUrl: url('REDIS_URL', ['redis:', 'rediss:']) };
 
+  const http = loadHttpSettings(env, production, int, problems);
+
   if (problems.length) throw new ConfigError(problems);
-  return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated } };
+  return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated }, http };
+}
+
+// ---- HTTP edge: timeouts, rate limit, proxies, docs, CORS ----
+
+export interface HttpSettings {
+  /** A request (headers and body) not received in full by then is answered 408 and closed. */
+  requestTimeoutMs: number;
+  /** POST /wechat/login attempts per client IP per minute; 0 turns the limit off. */
+  loginRateLimit: number;
+  /** Fastify's `trustProxy`: false, true (every hop), a hop count, or a list of proxy addresses/CIDRs. */
+  trustProxy: boolean | number | string;
+  /** Serve Swagger UI at /docs and the OpenAPI document at /docs-json. */
+  docsEnabled: boolean;
+  /** Browser origins allowed by CORS; empty means no CORS headers at all. */
+  corsOrigins: string[];
+}
+
+function loadHttpSettings(env: Env, production: boolean, int: (name: string, def: number, min: number, max: number) => number, problems: string[]): HttpSettings {
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (!raw) return def;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false (got "${env[name]}")`);
+    return def;
+  };
+
+  const trustRaw = env.TRUST_PROXY?.trim() ?? '';
+  let trustProxy: HttpSettings['trustProxy'] = false;
+  if (/^(true|false)$/i.test(trustRaw)) trustProxy = trustRaw.toLowerCase() === 'true';
+  else if (/^\d+$/.test(trustRaw)) trustProxy = Number(trustRaw);
+  else if (trustRaw) {
+    // proxy-addr (Fastify's) accepts addresses, CIDRs and the names loopback, linklocal, uniquelocal.
+    if (trustRaw.split(',').every((part) => /^[0-9a-f.:/]+$|^(loopback|linklocal|uniquelocal)$/i.test(part.trim()))) trustProxy = trustRaw;
+    else problems.push(`TRUST_PROXY must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs (got "${trustRaw}")`);
+  }
+
+  const corsOrigins = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    let valid = false;
+    try {
+      const u = new URL(origin);
+      valid = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === origin.replace(/\/+$/, '');
+    } catch {
+      valid = false;
+    }
+    if (!valid) problems.push(`CORS_ORIGINS must be comma-separated origins like https://admin.example.com (got "${origin}")`);
+  }
+
+  return {
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    loginRateLimit: int('LOGIN_RATE_LIMIT', 300, 0, 1_000_000),
+    trustProxy,
+    docsEnabled: bool('DOCS_ENABLED', !production),
+    corsOrigins: corsOrigins.map((o) => o.replace(/\/+$/, '')),
+  };
 }

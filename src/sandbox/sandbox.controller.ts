@@ -9,7 +9,7 @@ import { WechatSimulator } from './wechat-simulator';
 
 export const WECHAT_SIMULATOR = Symbol('WECHAT_SIMULATOR');
 
-/** Plays the mini program side of WeChat in sandbox mode (CONTRACT §7). Never mounted in production. */
+/** Plays the mini program side of WeChat in sandbox mode (README, Try it in one minute). Never mounted in production. */
 @ApiTags('sandbox')
 @Public()
 @Controller('sandbox')

@@ -1,11 +1,15 @@
 import { Check, Column, CreateDateColumn, DeleteDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-/** One mini program user, keyed by openid (CONTRACT §6). */
+/**
+ * One mini program user, keyed by openid: the schema TypeORM compares migrations against
+ * (`npm run migration:generate` finds no drift). Queries are in WechatUserRepository.
+ */
 @Entity({ name: 'wechat_user' })
 @Check('wechat_user_gender_check', '"gender" IN (0, 1, 2)')
 export class WechatUser {
-  @PrimaryGeneratedColumn({ type: 'integer' })
-  id: number;
+  /** 64-bit: every re-login's upsert draws a sequence value. The driver returns it as a string. */
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   nickname: string | null;
@@ -40,6 +44,15 @@ export class WechatUser {
   /** Bumped on logout and delete: every token carrying an older version is refused. */
   @Column({ name: 'token_version', type: 'integer', default: 0 })
   tokenVersion: number;
+
+  /** Bumped by a trigger on every UPDATE: caches keep a user only if newer than what they hold. */
+  @Column({ type: 'bigint', default: 0 })
+  revision: string;
+
+  /** When tokens were last revoked; every instance follows recent revocations from here. */
+  @Index('idx_wechat_user_revoked_at', { where: '"revoked_at" IS NOT NULL' })
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -26,7 +26,7 @@ interface AppTokenSlot {
 }
 
 /**
- * The server access_token (CONTRACT §4) of each mini program, from `POST /cgi-bin/stable_token`,
+ * The server access_token of each mini program, from `POST /cgi-bin/stable_token`,
  * cached until shortly before expiry. Single flight per app: concurrent needs share one upstream
  * call in this process (a shared promise) and across instances (a lock in the shared cache; the
  * others wait for the cached token). Apps never share a key, a lock or a flight.

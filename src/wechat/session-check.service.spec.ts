@@ -1,5 +1,5 @@
 /**
- * The checksession signature (CONTRACT §3 `GET /wechat/session`): lowercase hex HMAC-SHA256 keyed by
+ * The checksession signature (`GET /wechat/session`): lowercase hex HMAC-SHA256 keyed by
  * the session_key TEXT exactly as WeChat sent it, not its base64-decoded bytes.
  */
 import assert from 'node:assert/strict';

@@ -49,20 +49,23 @@ export class WechatPhoneService {
     const info = body.phone_info;
     if (!info) throw new WechatBadResponseError('getuserphonenumber answer lacks phone_info');
     if (info.watermark?.appid !== undefined && info.watermark.appid !== appId) throw new WatermarkMismatchError();
-    return phoneFrom(info, () => new WechatBadResponseError('phone_info lacks phoneNumber'));
+    return phoneFrom(info, () => new WechatBadResponseError('phone_info lacks a valid phoneNumber'));
   }
 
   /** Legacy: decrypt with the session_key of this user's last login (watermark checked). */
   private async byEncryptedData(appId: string, openId: string, encryptedData: string, iv: string): Promise<PhoneNumberResponse> {
     const sessionKey = await this.sessionKeys.get(appId, openId);
     if (!sessionKey) throw new SessionExpiredError();
-    return phoneFrom(this.crypto.decrypt(encryptedData, iv, sessionKey, appId) as PhoneInfo, () => new DecryptFailedError('decrypted data holds no phone number'));
+    return phoneFrom(this.crypto.decrypt(encryptedData, iv, sessionKey, appId) as PhoneInfo, () => new DecryptFailedError('decrypted data holds no valid phone number'));
   }
 }
 
+const PHONE_NUMBER = /^\+?[0-9][0-9 -]{2,30}$/;
+
 function phoneFrom(info: PhoneInfo, missing: () => Error): PhoneNumberResponse {
   const { phoneNumber, purePhoneNumber, countryCode } = info;
-  if (typeof phoneNumber !== 'string' || !phoneNumber) throw missing();
+  // Stored as `mobile`: digits, spaces, dashes and a leading +, short enough for the column.
+  if (typeof phoneNumber !== 'string' || !PHONE_NUMBER.test(phoneNumber)) throw missing();
   return {
     phoneNumber,
     purePhoneNumber: typeof purePhoneNumber === 'string' && purePhoneNumber ? purePhoneNumber : phoneNumber,

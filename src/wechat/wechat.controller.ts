@@ -1,8 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Public } from '../auth/decorators/public.decorator';
+import { LOGIN_RATE_LIMITED } from '../common/http/login-rate-limit';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
 import { LoginResponse } from './dto/login.response';
 import { PhoneNumberRequest } from './dto/phone-number.request';
@@ -24,6 +26,8 @@ export class WechatController {
   @Public()
   @Post('login')
   @HttpCode(200)
+  // LOGIN_RATE_LIMIT attempts per client IP a minute: each attempt may cost an upstream call.
+  @RouteConfig(LOGIN_RATE_LIMITED)
   @ApiOperation({
     summary: 'Log in with wx.login data',
     description:
@@ -44,6 +48,7 @@ export class WechatController {
     'SERVICE_UNAVAILABLE',
     'UNSUPPORTED_MEDIA_TYPE',
     'PAYLOAD_TOO_LARGE',
+    'TOO_MANY_REQUESTS',
   )
   login(@Body() body: WechatLoginRequest): Promise<LoginResponse> {
     return this.loginService.login(body);

@@ -95,6 +95,8 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase; apps
         JWT_SECRET: TEST_JWT_SECRET,
         LOG_LEVEL: 'debug',
         DATA_DIR: dataDir,
+        // Tests log in far more often than a client IP may (the limit has tests of its own).
+        LOGIN_RATE_LIMIT: '0',
         ...options.env,
       },
       logDestination: { write: (line: string) => void logLines.push(line) },

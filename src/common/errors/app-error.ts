@@ -1,4 +1,4 @@
-/** Every error code of CONTRACT §5, with its HTTP status. */
+/** Every error code the API answers with (README, Errors), with its HTTP status. */
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   WECHAT_CODE_INVALID: 401,
@@ -17,7 +17,12 @@ export const ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
   PUSH_SIGNATURE_MISMATCH: 401,
+  FORBIDDEN: 403,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  TOO_MANY_REQUESTS: 429,
+  REQUEST_TIMEOUT: 408,
+  HEADERS_TOO_LARGE: 431,
   INTERNAL_ERROR: 500,
 } as const;
 

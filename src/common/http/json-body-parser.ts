@@ -5,11 +5,17 @@ import { ValidationFailedError } from '../errors/app-error';
 
 /** Deeper than any request of this API; deeper bodies only exist to exhaust the stack of validators. */
 export const MAX_BODY_DEPTH = 16;
+/**
+ * More keys (and array items), counted over every level, than any request of this API has; a body
+ * of thousands of unknown keys would otherwise cost the validator milliseconds of CPU per request
+ * and an answer listing each one.
+ */
+export const MAX_BODY_KEYS = 256;
 
 /**
  * The only body parser: JSON, strictly. Invalid UTF-8 (which a plain decode would silently turn
- * into U+FFFD), prototype poisoning and absurd nesting are refused as VALIDATION_FAILED before any
- * handler, pipe or validator sees the body.
+ * into U+FFFD), prototype poisoning, absurd nesting and too many keys are refused as
+ * VALIDATION_FAILED before any handler, pipe or validator sees the body.
  */
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
@@ -23,24 +29,42 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
       const poisoned = /prototype/i.test((err as Error).message);
       return done(new ValidationFailedError(poisoned ? 'Malformed JSON body: forbidden __proto__ or constructor.prototype key' : 'Malformed JSON body'), undefined);
     }
-    const tooDeep = tooDeepField(parsed);
-    if (tooDeep !== undefined) return done(new ValidationFailedError(`Malformed JSON body: ${tooDeep} is nested deeper than ${MAX_BODY_DEPTH} levels`), undefined);
+    const problem = shapeProblem(parsed);
+    if (problem) return done(new ValidationFailedError(`Malformed JSON body: ${problem}`), undefined);
     done(null, parsed);
   });
 }
 
-/** The top-level field (or "body") holding nesting deeper than the limit, if any. */
-function tooDeepField(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  if (Array.isArray(body)) return depthExceeds(body, MAX_BODY_DEPTH) ? 'body' : undefined;
-  return Object.entries(body).find(([, value]) => depthExceeds(value, MAX_BODY_DEPTH - 1))?.[0];
+/** Thrown inside the walk to stop at the first limit crossed. */
+class ShapeLimit {
+  constructor(readonly problem: string) {}
 }
 
-function depthExceeds(value: unknown, max: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (max === 0) return true;
-  for (const child of Array.isArray(value) ? value : Object.values(value)) {
-    if (depthExceeds(child, max - 1)) return true;
+/**
+ * One walk over the parsed body, stopping as soon as a limit is crossed: nesting deeper than
+ * MAX_BODY_DEPTH (naming the top-level field holding it) or more than MAX_BODY_KEYS keys in all.
+ */
+function shapeProblem(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  let keys = 0;
+  const visit = (value: object, depthLeft: number, field: string): void => {
+    if (depthLeft === 0) throw new ShapeLimit(`${field} is nested deeper than ${MAX_BODY_DEPTH} levels`);
+    const children = Array.isArray(value) ? value : Object.values(value);
+    keys += children.length;
+    if (keys > MAX_BODY_KEYS) throw new ShapeLimit(`more than ${MAX_BODY_KEYS} keys in all`);
+    for (const child of children) if (typeof child === 'object' && child !== null) visit(child, depthLeft - 1, field);
+  };
+  try {
+    if (Array.isArray(body)) visit(body, MAX_BODY_DEPTH, 'body');
+    else {
+      const entries = Object.entries(body);
+      keys = entries.length;
+      if (keys > MAX_BODY_KEYS) return `more than ${MAX_BODY_KEYS} keys in all`;
+      for (const [field, value] of entries) if (typeof value === 'object' && value !== null) visit(value, MAX_BODY_DEPTH - 1, field);
+    }
+  } catch (err) {
+    if (err instanceof ShapeLimit) return err.problem;
+    throw err;
   }
-  return false;
+  return undefined;
 }

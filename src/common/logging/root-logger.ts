@@ -2,7 +2,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
  * Everything that must never reach a log line, wherever it appears: tokens, WeChat credentials,
- * session keys and encrypted user data (CONTRACT §3, issue "Logs"). Upstream calls are logged
+ * session keys and encrypted user data (README, Security notes). Upstream calls are logged
  * by path only, so query strings carrying `secret`, `js_code` or `access_token` never get here.
  */
 export const REDACTED_PATHS = [

@@ -14,6 +14,7 @@ const EXAMPLE_MESSAGES: Partial<Record<ErrorCode, string>> = {
   WECHAT_UNAVAILABLE: 'WeChat is unavailable: timeout after 5000 ms',
   SERVICE_UNAVAILABLE: 'The database is unavailable, try again later',
   PUSH_SIGNATURE_MISMATCH: 'Push signature does not match',
+  TOO_MANY_REQUESTS: 'Too many login attempts from this address, retry in 42 seconds',
 };
 
 /** Documents a route's error answers (`{ statusCode, code, message }`), grouped by HTTP status. */

@@ -1,8 +1,20 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
-/** Swagger UI at /docs, the OpenAPI 3 document at /docs-json. */
-export function setupSwagger(app: INestApplication, sandbox: boolean): void {
+/** Where Swagger UI lives; its assets are below it and the documents beside it (`/docs-json`). */
+export const DOCS_PATH = '/docs';
+
+/** Whether a route URL belongs to the docs (the page, its assets, the OpenAPI documents). */
+export function isDocsRoute(url: string): boolean {
+  return url === DOCS_PATH || url.startsWith(`${DOCS_PATH}/`) || url.startsWith(`${DOCS_PATH}-`);
+}
+
+/**
+ * Swagger UI at /docs, the OpenAPI 3 document at /docs-json, unless `enabled` is false
+ * (DOCS_ENABLED; off in production by default): then those paths are unknown routes (404).
+ */
+export function setupSwagger(app: INestApplication, { sandbox, enabled }: { sandbox: boolean; enabled: boolean }): void {
+  if (!enabled) return;
   const builder = new DocumentBuilder()
     .setTitle('WeChat Mini Program login')
     .setDescription(
@@ -18,9 +30,9 @@ export function setupSwagger(app: INestApplication, sandbox: boolean): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `token` of POST /wechat/login' });
   const document = SwaggerModule.createDocument(app, builder.build());
   // Bearer on every operation by default; public routes are listed without it below.
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    yamlDocumentUrl: 'docs-yaml',
+  SwaggerModule.setup(DOCS_PATH.slice(1), app, document, {
+    jsonDocumentUrl: `${DOCS_PATH.slice(1)}-json`,
+    yamlDocumentUrl: `${DOCS_PATH.slice(1)}-yaml`,
     swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
     customSiteTitle: 'WeChat login API',
   });

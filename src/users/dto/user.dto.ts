@@ -9,7 +9,7 @@ export class IdentityDto {
   openId: string;
 }
 
-/** The user as clients see it (CONTRACT §3 `User`): no token version, no deletion marker. */
+/** The user as clients see it (README, API: `User`): no token version, no deletion marker. */
 export class UserDto {
   @ApiProperty({ example: 1 })
   id: number;

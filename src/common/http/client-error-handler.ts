@@ -1,0 +1,71 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { ERROR_STATUS, type ErrorCode } from '../errors/app-error';
+import { toErrorBody } from '../errors/error-response';
+
+/** What a failure of Node's HTTP parser (or its request timer) means to the client. */
+function classify(err: { code?: string }): { code: ErrorCode; message: string } {
+  switch (err.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ERR_HTTP_HEADERS_TIMEOUT':
+      return { code: 'REQUEST_TIMEOUT', message: 'The request was not received in full in time' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { code: 'HEADERS_TOO_LARGE', message: 'Request headers are too large' };
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { code: 'VALIDATION_FAILED', message: 'Malformed request: bad chunked transfer encoding' };
+    case 'HPE_INVALID_METHOD':
+      return { code: 'VALIDATION_FAILED', message: 'Malformed request: unknown method' };
+    default:
+      return { code: 'VALIDATION_FAILED', message: 'Malformed HTTP request' };
+  }
+}
+
+/**
+ * Writes a complete error answer straight to the socket, when nothing of a response went out yet
+ * (otherwise the peer would read a corrupt stream), then closes the connection: the rest of the
+ * stream cannot be trusted. For failures below Fastify, where no reply object exists.
+ */
+export function answerAndClose(socket: Socket, code: ErrorCode, message: string): void {
+  if (socket.writable && socket.bytesWritten === 0) {
+    const status = ERROR_STATUS[code];
+    const body = JSON.stringify({ statusCode: status, code, message });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'X-Content-Type-Options: nosniff\r\n' +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * Fastify's `clientErrorHandler`: errors raised by Node below Fastify (a malformed request line,
+ * headers over Node's limit, bad chunked encoding, REQUEST_TIMEOUT_MS running out while the
+ * headers arrive) get the same `{ statusCode, code, message }` JSON as every other error, then
+ * the connection is closed, as Node and Fastify do themselves.
+ */
+export function createClientErrorHandler(logger: Logger): (err: Error & { code?: string }, socket: Socket) => void {
+  return (err, socket) => {
+    // A reset means the client is gone: nothing to answer.
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const { code, message } = classify(err);
+    logger.debug({ err: { code: err.code, message: err.message }, code }, `client error: ${code}`);
+    answerAndClose(socket, code, message);
+  };
+}
+
+/**
+ * Fastify's `frameworkErrors`: its router refuses a URL that does not decode ('/%zz') or a route
+ * parameter over its length before any hook or Nest filter runs; answer those in our shape too.
+ */
+export function frameworkErrorHandler(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
+  const { body } = toErrorBody(error);
+  void reply.code(body.statusCode).header('x-content-type-options', 'nosniff').header('content-type', 'application/json; charset=utf-8').send(body);
+}

@@ -44,11 +44,4 @@ export class WechatApps {
     if (!app) throw new ValidationFailedError('appId is not a configured mini program');
     return app;
   }
-
-  /** The app of an id that must be configured (internal callers); throws a plain error otherwise. */
-  get(appId: string): WechatAppSettings {
-    const app = this.byId.get(appId);
-    if (!app) throw new Error(`mini program ${appId} is not configured`);
-    return app;
-  }
 }

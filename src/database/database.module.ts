@@ -2,12 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { getConfigToken } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DatabaseSettings } from '../config/configuration';
+import { WechatIdentity } from '../users/wechat-identity.entity';
 import { WechatUser } from '../users/wechat-user.entity';
 import { MigrationRunner } from './migration-runner';
 import { PG_POOL_CONFIG, Sql } from './sql';
 import { MIGRATIONS } from './migrations';
 
-export const ENTITIES = [WechatUser];
+export const ENTITIES = [WechatUser, WechatIdentity];
 
 /** PostgreSQL through TypeORM: schema by migrations only (`synchronize` is never on). */
 @Module({})

@@ -167,6 +167,31 @@ describe('in-place migration from the one-app schema', () => {
   });
 });
 
+describe('upgraded with the apps in the wrong order (the new app listed first)', () => {
+  test('old users are adopted into the wrong app, yet their logins find their accounts and gain the right identity', async () => {
+    const db = await createTestDatabase();
+    try {
+      await migrate(db, ONE_APP_MIGRATIONS);
+      const [erin] = await db.query<OldUser>(`INSERT INTO wechat_user (open_id, nickname) VALUES ('oErinOneApp0000000000000005', 'Erin') RETURNING id, open_id, union_id`);
+      const app = await startTestApp({ db, apps: [MEMBER, { appId: TEST_APPID, secret: TEST_SECRET }] });
+      try {
+        assert.deepEqual(await db.query('SELECT app_id FROM wechat_identity WHERE user_id = $1', [erin.id]), [{ app_id: MEMBER.appId }], 'adopted into the first listed app');
+        const login = await app.login({ appId: TEST_APPID, openId: erin.open_id }, 'code');
+        assert.equal(login.status, 200, login.text);
+        assert.equal(login.body.user.id, erin.id, 'the same account');
+        assert.equal(login.body.user.nickname, 'Erin');
+        assert.equal(login.body.user.openId, erin.open_id);
+        assert.deepEqual(login.body.user.identities.map((i: { appId: string }) => i.appId), [MEMBER.appId, TEST_APPID]);
+        assert.equal(Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM wechat_user'))[0].n), 1, 'no second user');
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('migrations run by the TypeORM CLI (no app settings): the placeholder is resolved at the first start', () => {
   test('identities recorded under the placeholder become the first configured app\'s', async () => {
     const db = await createTestDatabase();

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error';
 import { Sql } from '../database/sql';
 import { WechatIdentityRepository } from './wechat-identity.repository';
 import { type ProfileFields, type UserRecord, WechatUserRepository } from './wechat-user.repository';
@@ -11,7 +10,11 @@ import { type ProfileFields, type UserRecord, WechatUserRepository } from './wec
  * - a known identity (app, openid): its user, in one statement (the hot path);
  * - a new identity whose unionid an identity of some user already carries: a new identity of that
  *   user (the same person, in another app);
- * - otherwise a new user, whose seed openid (`wechat_user.open_id`) is this first identity's.
+ * - a user of the one-app schema not linked yet (written during a rolling upgrade): adopted;
+ * - otherwise a new user, whose seed openid (`wechat_user.open_id`) is this first identity's;
+ * - unless that openid already is another user's seed: WeChat gives different apps different
+ *   openids, so it is that user's (seen under another app only when a one-app database was adopted
+ *   into the wrong app, see README › Upgrading): the identity joins that user.
  *
  * First logins run in one transaction that holds advisory locks on the (app, openid) and on the
  * unionid until it ends: simultaneous first logins of one person (the same app twice, or two apps
@@ -37,8 +40,8 @@ export class IdentityLinker {
       const userId =
         (unionId !== undefined ? await this.identities.userOfUnionId(tx, unionId) : undefined) ??
         (await this.users.findUnlinked(tx, openId)) ??
-        (await this.users.insertSeed(tx, openId));
-      if (userId === undefined) throw new AppError('CONFLICT', 'This openid is already the first openid of another account (the same openid in another mini program)');
+        (await this.users.insertSeed(tx, openId)) ??
+        (await this.users.findBySeed(tx, openId))!;
       await this.identities.insert(tx, { userId, appId, openId, unionId });
       const record = await this.users.login(tx, appId, openId, unionId, profile);
       if (!record) throw new Error('the identity just inserted was not found');

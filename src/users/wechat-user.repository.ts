@@ -84,12 +84,15 @@ export class WechatUserRepository {
     return rows[0] ? Number(rows[0].id) : undefined;
   }
 
-  /**
-   * A new user whose seed openid is its first identity's. Undefined when another account already
-   * holds this openid as its seed (the same openid text in another mini program).
-   */
+  /** A new user whose seed openid is its first identity's. Undefined when a user already holds this seed openid. */
   async insertSeed(tx: SqlExecutor, openId: string): Promise<number | undefined> {
     const rows = await tx.rows<{ id: string }>(`INSERT INTO "wechat_user" ("open_id") VALUES ($1) ON CONFLICT ("open_id") DO NOTHING RETURNING "id"`, [openId]);
+    return rows[0] ? Number(rows[0].id) : undefined;
+  }
+
+  /** The user whose seed openid (its first identity's) this is. */
+  async findBySeed(tx: SqlExecutor, openId: string): Promise<number | undefined> {
+    const rows = await tx.rows<{ id: string }>(`SELECT "id" FROM "wechat_user" WHERE "open_id" = $1`, [openId]);
     return rows[0] ? Number(rows[0].id) : undefined;
   }
 

@@ -344,7 +344,7 @@ describe('two instances sharing Redis', { skip: REDIS_URL ? false : 'REDIS_URL n
         `wxlogin:at:${appid}`,
         `wxlogin:at-forced:${appid}`,
         `wxlogin:lock:access-token:${appid}`,
-        ...openIds.map((o) => `wxlogin:sk:${o}`),
+        ...openIds.map((o) => `wxlogin:sk:${appid}:${o}`),
         ...userIds.map((id) => `wxlogin:tv:${id}`),
       ];
       await redis.del(keys);

@@ -227,7 +227,7 @@ describe('revocation survives Redis losing or rolling back a value', { skip: RED
     const login = await app.login({ openId: newOpenId() }, 'code');
     const { token, user } = login.body;
     assert.equal((await app.request('GET', '/users/me', { token })).status, 200);
-    const key = `wxlogin:v:u:${user.id}`;
+    const key = `wxlogin:v:u2:${user.id}`;
     const snapshot = await redis.get(key);
     assert.ok(snapshot, 'the user is cached in Redis');
     assert.equal((await app.request('POST', '/auth/logout', { token })).status, 204);

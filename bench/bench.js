@@ -279,7 +279,15 @@ async function main() {
     node: process.version,
     cpus: require('node:os').cpus().length,
     loadAverage: require('node:os').loadavg(),
-    settings: { duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, users: USERS, rssUsers: RSS_USERS, database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded', logLevel: appEnv.LOG_LEVEL },
+    settings: {
+      duration: DURATION,
+      warmup: WARMUP,
+      connections: CONNECTIONS,
+      users: USERS,
+      rssUsers: RSS_USERS,
+      database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
+      logLevel: appEnv.LOG_LEVEL,
+    },
     results,
     loginAtHalfCapacity: loginAtHalf ?? null,
     rssMiB: rss,
@@ -295,7 +303,17 @@ async function main() {
 
 function printTable(results, loginAtHalf, rss, many) {
   const rows = [['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', '× Fastify', '× Nest hello', 'errors', 'non-2xx']];
-  const row = (r) => [r.name, String(r.rps), String(r.p50), String(r.p99), String(r.cpuUsPerRequest ?? '-'), r.vsFastify?.toFixed(3) ?? '-', r.vsNest?.toFixed(3) ?? '-', String(r.errors), String(r.non2xx)];
+  const row = (r) => [
+    r.name,
+    String(r.rps),
+    String(r.p50),
+    String(r.p99),
+    String(r.cpuUsPerRequest ?? '-'),
+    r.vsFastify?.toFixed(3) ?? '-',
+    r.vsNest?.toFixed(3) ?? '-',
+    String(r.errors),
+    String(r.non2xx),
+  ];
   for (const r of results) rows.push(row(r));
   if (loginAtHalf) rows.push(row(loginAtHalf));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));

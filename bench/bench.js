@@ -200,8 +200,6 @@ async function main() {
     LOGIN_RATE_LIMIT: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     DATA_DIR: join(root, '.data', 'bench'),
-    // All load comes from one address: the per-IP login limit would measure 429s.
-    LOGIN_RATE_LIMIT: '0',
   };
   let embedded;
   if (process.env.DATABASE_URL) {

@@ -15,6 +15,11 @@ startWechatSimulatorServer(sim, { host: '127.0.0.1', port: 0 }).then((server) =>
         logins.push({ code, rawData, signature, encryptedData, iv });
       }
       process.send({ type: 'codes', id: msg.id, logins });
+    } else if (msg.type === 'bare-codes') {
+      // Codes only, each for a new openid `<prefix><i>`: first logins of many distinct users.
+      const codes = [];
+      for (let i = 0; i < msg.count; i++) codes.push(sim.issueLoginCode({ openId: `${msg.prefix}${i}` }).code);
+      process.send({ type: 'bare-codes', id: msg.id, codes });
     }
   });
   process.on('SIGTERM', () => server.close().then(() => process.exit(0)));

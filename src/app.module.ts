@@ -8,8 +8,6 @@ import type { AppConfig } from './config/configuration';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { PushModule } from './push/push.module';
-import { SandboxModule } from './sandbox/sandbox.module';
-import type { WechatSimulator } from './sandbox/wechat-simulator';
 import { UsersModule } from './users/users.module';
 import { WechatModule } from './wechat/wechat.module';
 import { WechatAppsModule } from './wechat-apps/wechat-apps.module';
@@ -18,13 +16,13 @@ export interface AppModuleOptions {
   config: AppConfig;
   databaseUrl: string;
   logger: Logger;
-  /** Present in sandbox mode only. */
-  simulator?: WechatSimulator;
+  /** The sandbox's routes, in sandbox mode only (built by the caller, so production never loads its code). */
+  sandbox?: DynamicModule;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, databaseUrl, logger, simulator }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, databaseUrl, logger, sandbox }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -38,7 +36,7 @@ export class AppModule {
         WechatModule,
         HealthModule,
         PushModule,
-        ...(simulator ? [SandboxModule.forRoot(simulator)] : []),
+        ...(sandbox ? [sandbox] : []),
       ],
     };
   }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type DynamicModule, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -19,11 +19,8 @@ import { createRootLogger } from './common/logging/root-logger';
 import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
 import { devJwtSecret } from './config/dev-jwt-secret';
-import { EmbeddedPostgres } from './database/embedded-postgres';
 import { registerPushXmlBodyParser } from './push/push-body-parser';
-import { WechatSimulator } from './sandbox/wechat-simulator';
-import { startWechatSimulatorServer } from './sandbox/wechat-simulator.server';
-import { sandboxPushCredentials } from './sandbox/wechat-push-sender';
+import type { WechatSimulator } from './sandbox/wechat-simulator';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -63,6 +60,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
   try {
     let databaseUrl = config.database.url;
     if (!databaseUrl) {
+      // Development only, so loaded only here: production images may leave out the embedded-postgres package.
+      const { EmbeddedPostgres } = await import('./database/embedded-postgres.js');
       const embedded = await EmbeddedPostgres.start({
         dataDir: config.app.dataDir,
         logger: { log: (m) => logger.info(m), warn: (m) => logger.warn(m) },
@@ -72,11 +71,18 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
     }
 
     let simulator: WechatSimulator | undefined;
+    let sandboxModule: DynamicModule | undefined;
     if (config.wechat.sandbox) {
+      // Development only, so loaded only here: the fake WeChat's code never runs in production.
+      const { WechatSimulator } = await import('./sandbox/wechat-simulator.js');
+      const { startWechatSimulatorServer } = await import('./sandbox/wechat-simulator.server.js');
+      const { SandboxModule } = await import('./sandbox/sandbox.module.js');
+      const { sandboxPushCredentials } = await import('./sandbox/wechat-push-sender.js');
       const [first, ...more] = config.wechat.apps;
       simulator = new WechatSimulator({ appId: first.appId, secret: first.secret, moreApps: more.map(({ appId, secret }) => ({ appId, secret })) });
       const server = await startWechatSimulatorServer(simulator, { host: '127.0.0.1', port: 0 });
       cleanups.push(() => server.close());
+      sandboxModule = SandboxModule.forRoot(simulator);
       // The parsed settings stay as the environment gave them; the running app gets a copy that
       // points its WeChat client at the simulator (unless WECHAT_API_BASE_URL names another fake)
       // and, since the sandbox pushes to this service as WeChat would, has a push Token and key for each app.
@@ -96,7 +102,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
     }
 
     const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({ config, databaseUrl, logger, simulator }),
+      AppModule.forRoot({ config, databaseUrl, logger, sandbox: sandboxModule }),
       new FastifyAdapter({
         bodyLimit: BODY_LIMIT_BYTES,
         // While closing, requests still arriving get our 503 (registerDrainingAnswer).

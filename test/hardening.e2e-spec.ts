@@ -140,6 +140,16 @@ describe('input the database would reject is refused with 400, never 500', () =>
     assert.equal(row.mobile, null);
   });
 
+  test('an empty body with content-type application/json (as wx.request sends it) counts as no body', async () => {
+    const fresh = await app.login({ openId: newOpenId() }, 'code');
+    const headers = { 'content-type': 'application/json' };
+    const logout = await app.request('POST', '/auth/logout', { token: fresh.body.token, rawBody: '', headers });
+    assert.equal(logout.status, 204, logout.text);
+    const login = await app.request('POST', '/wechat/login', { rawBody: '', headers });
+    assertError(login, 400, 'VALIDATION_FAILED');
+    assert.match(login.body.message, /code/);
+  });
+
   test('login: an over-long emoji nickname is cut by characters, never in the middle of one', async () => {
     const res = await app.login({ openId: newOpenId(), nickName: '😀'.repeat(70) });
     assert.equal(res.status, 200, res.text);

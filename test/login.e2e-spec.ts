@@ -391,7 +391,9 @@ describe('POST /wechat/login', () => {
     test('no answer → 503 WECHAT_UNAVAILABLE within the configured timeout (1500 ms), not retried', async () => {
       const { res, openId, ms } = await loginWithFault({ kind: 'hang' });
       assertError(res, 503, 'WECHAT_UNAVAILABLE');
-      assert.ok(ms < 3000, `answered after ${Math.round(ms)} ms`);
+      // The timeout is the cause; the bound only tells "gave up" from "waited for ever", with room for a busy machine.
+      assert.match(res.body.message, /no answer within 1500 ms/);
+      assert.ok(ms < 20_000, `answered after ${Math.round(ms)} ms`);
       assert.equal(app.wechat.countRequests(JSCODE2SESSION_PATH), 1);
       await assertNoRow(openId);
     });

@@ -44,10 +44,13 @@ describe('operations', () => {
       const started = Date.now();
       const answers = await Promise.all(Array.from({ length: 20 }, () => app.login(undefined, 'code')));
       const elapsed = Date.now() - started;
+      // The cause is the timeout (WECHAT_TIMEOUT_MS=1500), not a refused connection; the time bound only
+      // tells "gave up" from "waited for ever", with room for a busy machine.
       for (const a of answers) assert.equal(a.body?.code, 'WECHAT_UNAVAILABLE', a.text);
-      assert.ok(elapsed < 3000, `answered in ${elapsed} ms with WECHAT_TIMEOUT_MS=1500`);
+      for (const a of answers) assert.match(a.body?.message, /no answer within 1500 ms/);
+      assert.ok(elapsed < 20_000, `answered in ${elapsed} ms with WECHAT_TIMEOUT_MS=1500`);
       // The aborted requests' sockets are destroyed, not left hanging on the upstream.
-      const deadline = Date.now() + 2000;
+      const deadline = Date.now() + 10_000;
       while ((await app.wechatServer.connections()) > 0 && Date.now() < deadline) await sleep(20);
       assert.equal(await app.wechatServer.connections(), 0, 'sockets of timed-out requests are closed');
 
@@ -84,7 +87,7 @@ describe('operations', () => {
       const token = login.body.token;
 
       await pg.stop();
-      const health = await healthBecomes(app, 503);
+      const health = await healthBecomes(app, 503, 15_000);
       assert.equal(health.status, 503);
       assert.equal(health.body.code, 'SERVICE_UNAVAILABLE');
       const patch = await app.request('PATCH', '/users/me', { token, body: { city: 'Offline' } });
@@ -138,7 +141,9 @@ describe('operations', () => {
         const res = await fetch(`http://127.0.0.1:${port}/wechat/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
         return { status: res.status, body: (await res.json()) as { token?: string } };
       });
-      await sleep(250);
+      // The signal goes out once all ten have reached WeChat (so the server accepted them), however slow the machine.
+      const inFlightBy = Date.now() + 20_000;
+      while (sim.countRequests('/sns/jscode2session') < 10 && Date.now() < inFlightBy) await sleep(10);
       assert.equal(sim.countRequests('/sns/jscode2session'), 10, 'all ten are in flight');
       server.child.kill('SIGTERM');
       const answers = await Promise.all(inFlight);

@@ -62,7 +62,6 @@ async function execute(block: Locator): Promise<{ status: number; body: string }
 }
 
 test('Swagger UI: sandbox wx-login → /wechat/login → Authorize → GET /users/me, all by clicking', { skip, timeout: 60_000 }, async () => {
-  const started = Date.now();
   let db: TestDatabase | undefined;
   let running: RunningApp | undefined;
   let browser: Browser | undefined;
@@ -138,7 +137,6 @@ test('Swagger UI: sandbox wx-login → /wechat/login → Authorize → GET /user
     assert.equal(fetched.openId, user.openId);
     assert.equal(fetched.id, user.id);
     assert.deepEqual(pageErrors, [], 'no script errors in the page');
-    assert.ok(Date.now() - started < 60_000);
   } finally {
     await browser?.close().catch(() => undefined);
     await running?.close().catch(() => undefined);

@@ -33,7 +33,7 @@ const MEMORY_CACHE_BYTES = 48 * 1024 * 1024;
                 throwOnConnectError: true,
               }).on('error', throttledRedisErrorLog(new Logger('Cache'), 'Redis'))
             : // Values are never mutated after a set, so no defensive clone; one map, no key hashing.
-              createMemoryKeyv({ lruSize: 10_000, useClone: false, storeHashSize: 1 })) as any,
+              createMemoryKeyv({ lruSize: 10_000, useClone: false, storeHashSize: 1 })) as any, // eslint-disable-line @typescript-eslint/no-explicit-any -- see above
         ],
       }),
     }),

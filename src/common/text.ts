@@ -5,6 +5,7 @@
  */
 
 /** Control characters (C0, DEL, C1): never part of a name or a place. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Walks at most `max` code points: where they end (a UTF-16 index) and how many there were. */

@@ -318,14 +318,7 @@ function loadHttpSettings(env: Env, production: boolean, int: (name: string, def
     .map((o) => o.trim())
     .filter(Boolean);
   for (const origin of corsOrigins) {
-    let valid = false;
-    try {
-      const u = new URL(origin);
-      valid = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === origin.replace(/\/+$/, '');
-    } catch {
-      valid = false;
-    }
-    if (!valid) problems.push(`CORS_ORIGINS must be comma-separated origins like https://admin.example.com (got "${origin}")`);
+    if (!isOrigin(origin)) problems.push(`CORS_ORIGINS must be comma-separated origins like https://admin.example.com (got "${origin}")`);
   }
 
   return {
@@ -335,4 +328,14 @@ function loadHttpSettings(env: Env, production: boolean, int: (name: string, def
     docsEnabled: bool('DOCS_ENABLED', !production),
     corsOrigins: corsOrigins.map((o) => o.replace(/\/+$/, '')),
   };
+}
+
+/** `https://host[:port]` exactly as a browser sends it in `Origin` (a trailing slash tolerated). */
+function isOrigin(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === value.replace(/\/+$/, '');
+  } catch {
+    return false;
+  }
 }

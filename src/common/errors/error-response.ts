@@ -50,16 +50,31 @@ const DB_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIP
  */
 const DB_BAD_DATA = new Set(['22001', '22021', '22P05', '22003']);
 
+/** An error as the pg driver and TypeORM shape it: a SQLSTATE `code`, a `severity`, maybe a wrapped cause. */
+interface DriverErrorLike {
+  code?: unknown;
+  severity?: unknown;
+  message?: unknown;
+  driverError?: DriverErrorLike;
+  cause?: DriverErrorLike;
+}
+
+/** The error and what it wraps, at most four levels deep. */
+function* errorChain(err: unknown): Generator<DriverErrorLike> {
+  let e = err as DriverErrorLike | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; e = e.driverError ?? e.cause, depth++) yield e;
+}
+
 function databaseCode(err: unknown): string | undefined {
-  for (let e: any = err, depth = 0; e && depth < 4; e = e.driverError ?? e.cause, depth++) {
+  for (const e of errorChain(err)) {
     if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string') return e.code;
   }
   return undefined;
 }
 
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e: any = err, depth = 0; e && depth < 4; e = e.driverError ?? e.cause, depth++) {
-    if (DB_UNAVAILABLE.has(e.code) || (typeof e.code === 'string' && e.code.startsWith('53') && typeof e.severity === 'string')) return true;
+  for (const e of errorChain(err)) {
+    if ((typeof e.code === 'string' && DB_UNAVAILABLE.has(e.code)) || (typeof e.code === 'string' && e.code.startsWith('53') && typeof e.severity === 'string')) return true;
     const msg = String(e.message ?? '');
     if (/Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(msg)) return true;
   }

@@ -29,7 +29,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const err = exception as Error;
       // Only the error's class, code and message: never request bodies or headers.
       this.logger.error(
-        { err: { type: err?.name, code: (err as any)?.code, message: err?.message }, route: request?.routeOptions?.url, code: body.code },
+        { err: { type: err?.name, code: (err as { code?: unknown } | undefined)?.code, message: err?.message }, route: request?.routeOptions?.url, code: body.code },
         `request failed: ${body.code}`,
       );
     }

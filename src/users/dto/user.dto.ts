@@ -51,6 +51,7 @@ export class UserDto {
   updatedAt: string;
 
   /** From a `wechat_user` row (snake_case columns, as the driver returns them). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- driver rows are untyped; each column is read once here
   static fromRow(row: Record<string, any>): UserDto {
     return {
       id: Number(row.id),

@@ -19,8 +19,7 @@ const ONE_APP_MIGRATIONS = MIGRATIONS.filter((m) => m !== CreateWechatIdentity17
 const MEMBER: WechatAppSettings = { appId: 'wxMember00000000b', secret: 'member-secret-0123456789' };
 
 /** A token exactly as the one-app version issued it: no `app` claim. */
-const oneAppToken = (userId: number, ver: number) =>
-  jwt.sign({ sub: String(userId), ver }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
+const oneAppToken = (userId: number, ver: number) => jwt.sign({ sub: String(userId), ver }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
 
 async function migrate(db: TestDatabase, migrations: typeof MIGRATIONS): Promise<void> {
   const cli = new DataSource({ type: 'postgres', url: db.url, migrations });
@@ -74,9 +73,7 @@ describe('in-place migration from the one-app schema', () => {
     });
 
     test('every user, deleted or not, becomes an identity of the configured app; rows are kept', async () => {
-      const rows = await db.query<{ user_id: number; app_id: string; open_id: string; union_id: string | null }>(
-        'SELECT user_id, app_id, open_id, union_id FROM wechat_identity ORDER BY user_id',
-      );
+      const rows = await db.query<{ user_id: number; app_id: string; open_id: string; union_id: string | null }>('SELECT user_id, app_id, open_id, union_id FROM wechat_identity ORDER BY user_id');
       assert.deepEqual(rows, [
         { user_id: alice.id, app_id: TEST_APPID, open_id: alice.open_id, union_id: 'uAliceUnion' },
         { user_id: bob.id, app_id: TEST_APPID, open_id: bob.open_id, union_id: null },
@@ -84,10 +81,16 @@ describe('in-place migration from the one-app schema', () => {
       ]);
       assert.deepEqual(await db.query(`SELECT 1 FROM wechat_identity WHERE app_id = $1`, [ONE_APP_PLACEHOLDER]), [], 'no placeholder left');
       const users = await db.query<{ id: number; open_id: string; nickname: string | null }>('SELECT id, open_id, nickname FROM wechat_user ORDER BY id');
-      assert.deepEqual(users.map((u) => u.open_id), [alice.open_id, bob.open_id, carol.open_id]);
+      assert.deepEqual(
+        users.map((u) => u.open_id),
+        [alice.open_id, bob.open_id, carol.open_id],
+      );
       assert.equal(users[0].nickname, 'Alice');
       const applied = await db.query<{ name: string }>('SELECT name FROM migrations ORDER BY id');
-      assert.deepEqual(applied.map((m) => m.name), MIGRATIONS.map((m) => m.name));
+      assert.deepEqual(
+        applied.map((m) => m.name),
+        MIGRATIONS.map((m) => m.name),
+      );
     });
 
     test('a token issued before the upgrade keeps working, as a token of the configured app', async () => {
@@ -181,7 +184,10 @@ describe('upgraded with the apps in the wrong order (the new app listed first)',
         assert.equal(login.body.user.id, erin.id, 'the same account');
         assert.equal(login.body.user.nickname, 'Erin');
         assert.equal(login.body.user.openId, erin.open_id);
-        assert.deepEqual(login.body.user.identities.map((i: { appId: string }) => i.appId), [MEMBER.appId, TEST_APPID]);
+        assert.deepEqual(
+          login.body.user.identities.map((i: { appId: string }) => i.appId),
+          [MEMBER.appId, TEST_APPID],
+        );
         assert.equal(Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM wechat_user'))[0].n), 1, 'no second user');
       } finally {
         await app.close();
@@ -193,7 +199,7 @@ describe('upgraded with the apps in the wrong order (the new app listed first)',
 });
 
 describe('migrations run by the TypeORM CLI (no app settings): the placeholder is resolved at the first start', () => {
-  test('identities recorded under the placeholder become the first configured app\'s', async () => {
+  test("identities recorded under the placeholder become the first configured app's", async () => {
     const db = await createTestDatabase();
     try {
       await migrate(db, ONE_APP_MIGRATIONS);

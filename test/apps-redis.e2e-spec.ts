@@ -87,9 +87,7 @@ describe('several mini programs on two instances sharing Redis', { skip: REDIS_U
     sim.reset();
     sim.tokenDelayMs = 200;
     try {
-      const answers = await Promise.all(
-        Array.from({ length: 16 }, (_, i) => callApp(instances[i % 2].url, 'GET', '/wechat/session', { token: logins[Math.floor(i / 2) % 2].token })),
-      );
+      const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => callApp(instances[i % 2].url, 'GET', '/wechat/session', { token: logins[Math.floor(i / 2) % 2].token })));
       for (const answer of answers) {
         assert.equal(answer.status, 200, answer.text);
         assert.deepEqual(answer.body, { valid: true });

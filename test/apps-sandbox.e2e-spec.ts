@@ -34,7 +34,10 @@ describe('sandbox with two mini programs', () => {
   });
 
   test('one person (one unionId) gets its own openid in each app, and one account', async () => {
-    assert.deepEqual(running.simulator!.apps.map((a) => a.appId), [SANDBOX_APPID, SECOND]);
+    assert.deepEqual(
+      running.simulator!.apps.map((a) => a.appId),
+      [SANDBOX_APPID, SECOND],
+    );
     const logins = [];
     for (const appId of [SANDBOX_APPID, SECOND, SECOND]) {
       const wx = await call('POST', '/sandbox/wx-login', { body: { appId, unionId: 'uSandboxPerson1', nickName: 'Two Apps' } });

@@ -90,7 +90,7 @@ describe('several mini programs: two apps', () => {
     assert.equal(mixed.status, 400, mixed.text);
   });
 
-  test('one person, two apps: one user with an identity per app, linked by unionid; openId is the caller app\'s', async () => {
+  test("one person, two apps: one user with an identity per app, linked by unionid; openId is the caller app's", async () => {
     const unionId = newUnionId();
     const first = ok(await login(STORE.appId, { unionId, nickName: 'Shopper' }));
     // Code only: WeChat gives the unionid with the session (apps bound to one Open Platform account).
@@ -144,9 +144,7 @@ describe('several mini programs: two apps', () => {
   test('concurrent first logins of one person in both apps make one user (ten people at once, each twice per app)', async () => {
     const people = Array.from({ length: 10 }, () => newUnionId());
     const openIds = new Map(people.flatMap((u) => [STORE.appId, MEMBER.appId].map((appId) => [`${appId}/${u}`, app.wechat.openIdOfPerson(appId, u)] as const)));
-    const attempts = people.flatMap((unionId) =>
-      [STORE.appId, MEMBER.appId, STORE.appId, MEMBER.appId].map((appId) => ({ appId, unionId, openId: openIds.get(`${appId}/${unionId}`)! })),
-    );
+    const attempts = people.flatMap((unionId) => [STORE.appId, MEMBER.appId, STORE.appId, MEMBER.appId].map((appId) => ({ appId, unionId, openId: openIds.get(`${appId}/${unionId}`)! })));
     const answers = await Promise.all(attempts.map((a) => login(a.appId, { unionId: a.unionId, openId: a.openId })));
     for (const answer of answers) ok(answer, 'every login succeeds');
     for (const unionId of people) {
@@ -170,9 +168,7 @@ describe('several mini programs: two apps', () => {
       const b = ok(await fresh.login({ appId: MEMBER.appId, unionId }));
       fresh.wechat.reset();
       fresh.wechat.tokenDelayMs = 150; // the burst overlaps the token calls
-      const answers = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => fresh.request('GET', '/wechat/session', { token: i % 2 ? b.token : a.token })),
-      );
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => fresh.request('GET', '/wechat/session', { token: i % 2 ? b.token : a.token })));
       for (const answer of answers) assert.deepEqual(ok(answer), { valid: true });
       const tokenCalls = fresh.wechat.requests.filter((r) => r.path === STABLE_TOKEN_PATH);
       assert.deepEqual(tokenCalls.map((r) => (r.body as any).appid).sort(), [MEMBER.appId, STORE.appId], 'one stable_token call per app');
@@ -198,7 +194,7 @@ describe('several mini programs: two apps', () => {
     }
   });
 
-  test('phone numbers and session checks act on the identity of the token\'s app', async () => {
+  test("phone numbers and session checks act on the identity of the token's app", async () => {
     const unionId = newUnionId();
     const a = ok(await login(STORE.appId, { unionId }));
     const b = ok(await login(MEMBER.appId, { unionId }));
@@ -240,7 +236,11 @@ describe('several mini programs: two apps', () => {
     assert.equal((await app.request('DELETE', '/users/me', { token: a2.token })).status, 204);
     const rows = await identities(a.user.id);
     assert.equal(rows.length, 2, 'the identities stay, so a login reactivates the account');
-    assert.deepEqual(rows.map((r) => r.union_id), [null, null], 'their unionids are cleared with the rest');
+    assert.deepEqual(
+      rows.map((r) => r.union_id),
+      [null, null],
+      'their unionids are cleared with the rest',
+    );
     // A re-login in the member app reactivates the same, empty account.
     const back = ok(await login(MEMBER.appId, { openId: b.user.openId }));
     assert.equal(back.user.id, a.user.id);
@@ -264,7 +264,7 @@ describe('several mini programs: two apps', () => {
       RevokeInfo: '6',
     });
 
-    test('each app has its own route, Token and key; the event acts on that app\'s identity', async () => {
+    test("each app has its own route, Token and key; the event acts on that app's identity", async () => {
       const unionId = newUnionId();
       ok(await login(STORE.appId, { unionId, nickName: 'Pushed' }));
       const b = ok(await login(MEMBER.appId, { unionId }, 'code'));

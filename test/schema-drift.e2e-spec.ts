@@ -12,7 +12,10 @@ test('the entities match what the migrations make (migration:generate would find
     await source.initialize();
     await source.runMigrations();
     const pending = await source.driver.createSchemaBuilder().log();
-    assert.deepEqual(pending.upQueries.map((q) => q.query), []);
+    assert.deepEqual(
+      pending.upQueries.map((q) => q.query),
+      [],
+    );
   } finally {
     await source.destroy().catch(() => undefined);
     await db.drop();

@@ -18,7 +18,12 @@ function problems(env: Env): string {
 
 describe('WECHAT_APPS', () => {
   test('several apps, each with its own credentials and push settings, in the order given', () => {
-    const c = load(apps([{ appId: 'wxA000', secret: 'sa', pushToken: 'tokA', pushAesKey: AES_KEY }, { appId: 'wxB000', secret: 'sb' }]));
+    const c = load(
+      apps([
+        { appId: 'wxA000', secret: 'sa', pushToken: 'tokA', pushAesKey: AES_KEY },
+        { appId: 'wxB000', secret: 'sb' },
+      ]),
+    );
     assert.equal(c.wechat.sandbox, false);
     assert.deepEqual(c.wechat.apps, [
       { appId: 'wxA000', secret: 'sa', pushToken: 'tokA', pushAesKey: AES_KEY },
@@ -28,7 +33,10 @@ describe('WECHAT_APPS', () => {
 
   test('production accepts WECHAT_APPS instead of WECHAT_APPID/WECHAT_SECRET', () => {
     const c = load({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/app', ...apps([{ appId: 'wxA000', secret: 'sa' }]) });
-    assert.deepEqual(c.wechat.apps.map((a) => a.appId), ['wxA000']);
+    assert.deepEqual(
+      c.wechat.apps.map((a) => a.appId),
+      ['wxA000'],
+    );
     assert.match(problems({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/app' }), /WECHAT_APPID, WECHAT_SECRET.*or WECHAT_APPS/);
   });
 
@@ -74,8 +82,14 @@ describe('WECHAT_APPS', () => {
 
   test('the sandbox is refused with WECHAT_APPS, and simulates 1 to 9 apps when asked', () => {
     assert.match(problems({ WECHAT_SANDBOX: 'true', ...apps([{ appId: 'wxA000', secret: 'sa' }]) }), /WECHAT_SANDBOX=true is refused together/);
-    assert.deepEqual(load({}).wechat.apps.map((a) => a.appId), [SANDBOX_APPID]);
-    assert.deepEqual(load({ WECHAT_SANDBOX_APPS: '3' }).wechat.apps.map((a) => a.appId), [SANDBOX_APPID, `${SANDBOX_APPID}-2`, `${SANDBOX_APPID}-3`]);
+    assert.deepEqual(
+      load({}).wechat.apps.map((a) => a.appId),
+      [SANDBOX_APPID],
+    );
+    assert.deepEqual(
+      load({ WECHAT_SANDBOX_APPS: '3' }).wechat.apps.map((a) => a.appId),
+      [SANDBOX_APPID, `${SANDBOX_APPID}-2`, `${SANDBOX_APPID}-3`],
+    );
     assert.match(problems({ WECHAT_SANDBOX_APPS: '10' }), /WECHAT_SANDBOX_APPS must be an integer from 1 to 9/);
     assert.match(problems({ WECHAT_SANDBOX_APPS: '2', WECHAT_APPID: 'wxA000', WECHAT_SECRET: 's' }), /WECHAT_SANDBOX_APPS applies to the sandbox only/);
   });

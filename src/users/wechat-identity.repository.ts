@@ -33,12 +33,7 @@ export class WechatIdentityRepository {
   }
 
   async insert(tx: SqlExecutor, identity: { userId: number; appId: string; openId: string; unionId: string | undefined }): Promise<void> {
-    await tx.rows(`INSERT INTO "wechat_identity" ("user_id", "app_id", "open_id", "union_id") VALUES ($1, $2, $3, $4)`, [
-      identity.userId,
-      identity.appId,
-      identity.openId,
-      identity.unionId ?? null,
-    ]);
+    await tx.rows(`INSERT INTO "wechat_identity" ("user_id", "app_id", "open_id", "union_id") VALUES ($1, $2, $3, $4)`, [identity.userId, identity.appId, identity.openId, identity.unionId ?? null]);
   }
 
   /**

@@ -5,6 +5,7 @@ import { AppCacheModule } from './cache/app-cache.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { AppConfigModule } from './config/config.module';
 import type { AppConfig } from './config/configuration';
+import { DataProtectionModule } from './data-protection/data-protection.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { SandboxModule } from './sandbox/sandbox.module';
@@ -30,6 +31,7 @@ export class AppModule {
         LoggingModule.forRoot(logger),
         AppCacheModule,
         DatabaseModule.forRoot(databaseUrl),
+        DataProtectionModule,
         AuthModule,
         UsersModule,
         WechatModule,

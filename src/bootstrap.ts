@@ -13,6 +13,7 @@ import { createRootLogger } from './common/logging/root-logger';
 import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
 import { devJwtSecret } from './config/dev-jwt-secret';
+import { devDataKey } from './config/profile-settings';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { WechatSimulator } from './sandbox/wechat-simulator';
 import { startWechatSimulatorServer } from './sandbox/wechat-simulator.server';
@@ -43,7 +44,7 @@ export interface RunningApp {
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<RunningApp> {
   const env = options.env ?? process.env;
-  const config = loadConfig(env, devJwtSecret);
+  const config = loadConfig(env, devJwtSecret, undefined, devDataKey);
   const logger = createRootLogger({ level: config.app.logLevel, pretty: !config.app.production && !options.logDestination && Boolean(process.stdout.isTTY), destination: options.logDestination });
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {

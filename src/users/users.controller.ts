@@ -5,6 +5,7 @@ import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { TokenVersionStore } from '../auth/token-version.store';
 import { UnauthorizedError } from '../common/errors/app-error';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
+import { MobileVault } from '../data-protection/mobile-vault';
 import { SessionKeyStore } from '../wechat/session-key.store';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserDto } from './dto/user.dto';
@@ -18,6 +19,7 @@ export class UsersController {
     private readonly users: UsersService,
     private readonly versions: TokenVersionStore,
     private readonly sessionKeys: SessionKeyStore,
+    private readonly vault: MobileVault,
   ) {}
 
   @Get()
@@ -27,7 +29,7 @@ export class UsersController {
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserDto> {
     const user = await this.users.findActive(caller.id);
     if (!user) throw new UnauthorizedError('User no longer exists');
-    return user;
+    return this.vault.reveal(user);
   }
 
   @Patch()

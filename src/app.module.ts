@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module';
+import { AvatarsModule } from './avatars/avatars.module';
 import { AppCacheModule } from './cache/app-cache.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { AppConfigModule } from './config/config.module';
@@ -8,6 +9,7 @@ import type { AppConfig } from './config/configuration';
 import { DataProtectionModule } from './data-protection/data-protection.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { ProfileModule } from './profile/profile.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import type { WechatSimulator } from './sandbox/wechat-simulator';
 import { UsersModule } from './users/users.module';
@@ -35,6 +37,8 @@ export class AppModule {
         AuthModule,
         UsersModule,
         WechatModule,
+        AvatarsModule,
+        ProfileModule,
         HealthModule,
         ...(simulator ? [SandboxModule.forRoot(simulator)] : []),
       ],

@@ -3,7 +3,8 @@
 /**
  * `npm run demo`: plays a mini program against a running server in sandbox mode.
  * wx.login → POST /wechat/login → GET /users/me → PATCH /users/me → getPhoneNumber →
- * POST /wechat/phone → GET /wechat/session → POST /auth/logout → the old token is refused.
+ * POST /wechat/phone → GET /wechat/session → a privacy event pushed by WeChat clears the profile →
+ * POST /auth/logout → the old token is refused.
  * Target: API_URL, or http://127.0.0.1:$PORT (3000). Exits non-zero on any unexpected answer.
  */
 const base = (process.env.API_URL || `http://127.0.0.1:${process.env.PORT || 3000}`).replace(/\/+$/, '');
@@ -73,6 +74,18 @@ async function main() {
 
   const session = await call('is the WeChat session still valid?', 'GET', '/wechat/session', { token, expect: 200 });
   show('session', session);
+
+  // WeChat tells the service that the user withdrew nickname and avatar (RevokeInfo 6) in its
+  // privacy settings: the sandbox sends that push, signed and encrypted, to POST /wechat/push.
+  const pushed = await call('WeChat pushes a privacy event: nickname and avatar withdrawn (sandbox)', 'POST', '/sandbox/push', {
+    body: { event: 'user_authorization_revoke', openId: login.user.openId, revokeInfo: '6' },
+    expect: 202,
+  });
+  show('push', `${pushed.mode} mode, ${pushed.format} → POST /wechat/push answered ${pushed.status} ${pushed.answer}`);
+  if (pushed.answer !== 'success') throw new Error(`the push route answered ${pushed.status} ${pushed.answer}`);
+  const cleared = await call('the profile is cleared', 'GET', '/users/me', { token, expect: 200 });
+  show('profile', { nickname: cleared.nickname, avatarUrl: cleared.avatarUrl, city: cleared.city });
+  if (cleared.nickname !== null || cleared.avatarUrl !== null) throw new Error('nickname and avatar were not cleared by the push');
 
   await call('log out everywhere', 'POST', '/auth/logout', { token, expect: 204 });
   const refused = await call('the old token is refused', 'GET', '/users/me', { token, expect: 401 });

@@ -55,7 +55,8 @@ describe('avatar upload, image and text checks', () => {
   before(async () => {
     const port = await freeLoopbackPort();
     publicBase = `http://127.0.0.1:${port}`;
-    app = await startTestApp({ env: { PORT: String(port), PUBLIC_BASE_URL: publicBase, AVATAR_MAX_BYTES: String(MAX_BYTES) } });
+    // With a push Token and EncodingAESKey, the fake WeChat's verdicts arrive as real safe-mode pushes.
+    app = await startTestApp({ env: { PORT: String(port), PUBLIC_BASE_URL: publicBase, AVATAR_MAX_BYTES: String(MAX_BYTES), WECHAT_PUSH_TOKEN: 'ProfileToken42', WECHAT_PUSH_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' } });
     debugLog = () => '\n' + app.logLines.filter((l) => /verdict|image check|"level":50|"level":40/.test(l)).slice(-8).join('');
   });
   after(async () => {

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
@@ -8,6 +8,7 @@ import { InjectAvatarSettings } from '../config/config.module';
 import type { AvatarSettings } from '../config/profile-settings';
 import { ContentCheckStore } from '../content-security/content-check.store';
 import { ContentSecurityClient, labelOf, SUGGESTS, type Suggest } from '../content-security/content-security.client';
+import { type MediaCheckVerdict, type MediaCheckVerdictHandler, MediaCheckVerdicts } from '../push/media-check-verdicts';
 import { UserDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 
@@ -42,7 +43,7 @@ const UNKNOWN_TRACE_POLL_MS = 100;
  * replaced meanwhile is recorded and its image dropped.
  */
 @Injectable()
-export class AvatarReviewService {
+export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleInit {
   private readonly logger = new Logger(AvatarReviewService.name);
 
   constructor(
@@ -52,7 +53,18 @@ export class AvatarReviewService {
     private readonly users: UsersService,
     @InjectDataSource() private readonly db: DataSource,
     @InjectAvatarSettings() private readonly settings: AvatarSettings,
+    private readonly verdicts: MediaCheckVerdicts,
   ) {}
+
+  /** The push receiver hands every `wxa_media_check` verdict (retries already deduplicated) to us. */
+  onModuleInit(): void {
+    this.verdicts.register(this);
+  }
+
+  /** Outcome for the push audit row, e.g. `avatar_approved`. Throws (→ 503, WeChat retries) only when the database fails. */
+  async onMediaCheckVerdict(verdict: MediaCheckVerdict): Promise<string> {
+    return `avatar_${await this.applyVerdict({ trace_id: verdict.traceId, result: { suggest: verdict.suggest, label: verdict.label } })}`;
+  }
 
   /** The URL WeChat (and everyone else) fetches a stored avatar from. */
   urlOf(avatarId: string): string {

@@ -155,8 +155,9 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
         [traceId, suggest, label],
       );
       if (!check) {
-        const known = await query(`SELECT 1 FROM "content_check" WHERE "trace_id" = $1`, [traceId]);
-        return { outcome: known.length ? ('duplicate' as const) : ('unknown' as const) };
+        // Still pending here means its row was committed between the two statements: look again.
+        const [known] = await query(`SELECT "verdict" FROM "content_check" WHERE "trace_id" = $1`, [traceId]);
+        return { outcome: known && known.verdict !== 'pending' ? ('duplicate' as const) : ('unknown' as const) };
       }
       const userId = Number(check.user_id);
       if (suggest === 'risky') {

@@ -132,7 +132,8 @@ async function main() {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     DATA_DIR: join(root, '.data', 'bench'),
     DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    // Production wants https here (WeChat fetches avatars from it); the bench reads the id off it.
+    PUBLIC_BASE_URL: `https://127.0.0.1:${port}`,
   };
   let embedded;
   if (process.env.DATABASE_URL) {
@@ -230,7 +231,7 @@ async function uploadAvatar(appUrl, token) {
   if (res.status !== 202) throw new Error(`avatar upload failed: ${res.status} ${await res.text()}`);
   const checks = (await ask(wechatChild, { type: 'mediaChecks' })).urls;
   if (!checks.length) throw new Error('the avatar was not sent to the image check');
-  return checks[checks.length - 1];
+  return `${appUrl}/avatars/${checks[checks.length - 1].split('/avatars/')[1]}`;
 }
 
 function printTable(results, rss) {

@@ -98,10 +98,11 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
         [user.id, traceId, mediaUrl, avatarId ?? null],
       );
       // An earlier upload still waiting is superseded: its image goes now.
-      await query(
-        `DELETE FROM "avatar_image" WHERE "id" IN (SELECT "avatar_id" FROM "content_check" WHERE "user_id" = $1 AND "verdict" = 'pending' AND "avatar_id" IS NOT NULL AND "trace_id" <> $2)`,
+      const superseded = await query(
+        `DELETE FROM "avatar_image" WHERE "id" IN (SELECT "avatar_id" FROM "content_check" WHERE "user_id" = $1 AND "verdict" = 'pending' AND "avatar_id" IS NOT NULL AND "trace_id" <> $2) RETURNING "id"`,
         [user.id, traceId],
       );
+      this.avatars.evict(superseded.map((r) => r.id));
       const rows = await query(`UPDATE "wechat_user" SET "avatar_pending_url" = $2, "updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING *`, [user.id, mediaUrl]);
       if (!rows[0]) throw new UnauthorizedError('User no longer exists');
       // Cached before the commit: a verdict can only be applied after it, so its cache write comes later.
@@ -120,7 +121,8 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
   async clearPending(userId: number): Promise<void> {
     await this.transaction(async (query) => {
       await query(`UPDATE "wechat_user" SET "avatar_pending_url" = NULL WHERE "id" = $1`, [userId]);
-      await query(`DELETE FROM "avatar_image" WHERE "user_id" = $1`, [userId]);
+      const deleted = await query(`DELETE FROM "avatar_image" WHERE "user_id" = $1 RETURNING "id"`, [userId]);
+      this.avatars.evict(deleted.map((r) => r.id));
     });
   }
 
@@ -162,6 +164,7 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
       const userId = Number(check.user_id);
       if (suggest === 'risky') {
         if (check.avatar_id) await query(`DELETE FROM "avatar_image" WHERE "id" = $1`, [check.avatar_id]);
+        this.avatars.evict([check.avatar_id]);
         const [row] = await query(
           `UPDATE "wechat_user" SET "avatar_pending_url" = NULL, "updated_at" = now() WHERE "id" = $1 AND "avatar_pending_url" = $2 RETURNING *`,
           [userId, check.media_url],
@@ -176,10 +179,12 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
       );
       if (!row) {
         if (check.avatar_id) await query(`DELETE FROM "avatar_image" WHERE "id" = $1`, [check.avatar_id]);
+        this.avatars.evict([check.avatar_id]);
         return { outcome: 'superseded' as const };
       }
       // The new avatar replaces the old: earlier uploads of this user are no longer shown anywhere.
-      await query(`DELETE FROM "avatar_image" WHERE "user_id" = $1 AND "id" <> $2`, [userId, check.avatar_id ?? '']);
+      const replaced = await query(`DELETE FROM "avatar_image" WHERE "user_id" = $1 AND "id" <> $2 RETURNING "id"`, [userId, check.avatar_id ?? '']);
+      this.avatars.evict(replaced.map((r) => r.id));
       // Cached while the row is still locked: a later writer's cache write cannot come before this one.
       await this.users.remember(UserDto.fromRow(row));
       return { outcome: 'approved' as const };

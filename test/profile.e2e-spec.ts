@@ -354,3 +354,31 @@ describe('avatar upload, image and text checks', () => {
     });
   });
 });
+
+describe('avatar upload in the OpenAPI document', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  test('PUT and POST /users/me/avatar are file uploads (multipart, `file` binary); GET /avatars/{id} is public', async () => {
+    const doc = (await app.request('GET', '/docs-json')).body;
+    for (const method of ['put', 'post']) {
+      const op = doc.paths['/users/me/avatar'][method];
+      const schema = op.requestBody.content['multipart/form-data'].schema;
+      assert.deepEqual(schema.required, ['file']);
+      assert.equal(schema.properties.file.type, 'string');
+      assert.equal(schema.properties.file.format, 'binary');
+      assert.ok(op.responses['202'] && op.responses['400'] && op.responses['413'] && op.responses['415']);
+      assert.ok(op.security?.some((r: object) => 'bearer' in r), `${method} needs the bearer token`);
+    }
+    const get = doc.paths['/avatars/{id}'].get;
+    assert.ok(get.responses['200'].content['image/jpeg']);
+    assert.ok(get.responses['304'] && get.responses['404']);
+    assert.ok(!get.security || get.security.length === 0, 'public: no bearer');
+    assert.ok(doc.components.schemas.UserDto.properties.avatarPending && doc.components.schemas.UserDto.properties.hasMobile);
+  });
+});

@@ -131,13 +131,14 @@ describe('operations', () => {
         DATA_DIR: dataDir,
       });
       // Slow upstream answers keep the logins in flight while the signal arrives.
-      sim.fail('/sns/jscode2session', { kind: 'delay', ms: 700 }, 10);
+      sim.fail('/sns/jscode2session', { kind: 'delay', ms: 3000 }, 10);
       const inFlight = Array.from({ length: 10 }, async () => {
         const { code } = sim.issueLoginCode();
         const res = await fetch(`http://127.0.0.1:${port}/wechat/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
         return { status: res.status, body: (await res.json()) as { token?: string } };
       });
-      await sleep(250);
+      // Wait (generously: the machine may be busy) until all ten reached the slow upstream.
+      for (const deadline = Date.now() + 2500; sim.countRequests('/sns/jscode2session') < 10 && Date.now() < deadline; ) await sleep(20);
       assert.equal(sim.countRequests('/sns/jscode2session'), 10, 'all ten are in flight');
       server.child.kill('SIGTERM');
       const answers = await Promise.all(inFlight);

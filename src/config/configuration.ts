@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { type AvatarSettings, type DataProtectionSettings, loadProfileSettings } from './profile-settings';
 
 /** Typed configuration, one object per namespace. Parsed once from the environment at boot. */
 export interface AppSettings {
@@ -52,6 +53,8 @@ export interface AppConfig {
   wechat: WechatSettings;
   jwt: JwtSettings;
   http: HttpSettings;
+  avatars: AvatarSettings;
+  dataProtection: DataProtectionSettings;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -98,7 +101,7 @@ function blank(v: string | undefined): v is undefined {
  * Reads and validates every setting at once, so one failed boot names every problem.
  * `devJwtSecret` is used only outside production when JWT_SECRET is unset.
  */
-export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string, cwd = process.cwd()): AppConfig {
+export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string, cwd = process.cwd(), devDataKey?: (dataDir: string) => string): AppConfig {
   const problems: string[] = [];
   const nodeEnv = env.NODE_ENV === undefined || env.NODE_ENV === '' ? 'development' : env.NODE_ENV;
   // Exact values only: "staging" or "Production" must not quietly count as "not production".
@@ -130,7 +133,7 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   };
 
   if (production) {
-    const missing = ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATABASE_URL'].filter((k) => blank(env[k]));
+    const missing = ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATABASE_URL'].filter((k) => blank(env[k]));
     if (missing.length) problems.push(`NODE_ENV=production requires ${missing.join(', ')}`);
   }
 
@@ -204,9 +207,10 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   const cache: CacheSettings = { redisUrl: url('REDIS_URL', ['redis:', 'rediss:']) };
 
   const http = loadHttpSettings(env, production, int, problems);
+  const { avatars, dataProtection } = loadProfileSettings(env, app, problems, devDataKey);
 
   if (problems.length) throw new ConfigError(problems);
-  return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated }, http };
+  return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated }, http, avatars, dataProtection };
 }
 
 // ---- HTTP edge: timeouts, rate limit, proxies, docs, CORS ----

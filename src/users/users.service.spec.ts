@@ -7,7 +7,7 @@ import { TokenRevocations } from './token-revocations';
 import { UsersService } from './users.service';
 import type { UserRecord, WechatUserRepository } from './wechat-user.repository';
 
-const user = (id: number): UserDto => ({ id, openId: `o${id}`, unionId: null, nickname: null, avatarUrl: null, gender: null, country: null, province: null, city: null, mobile: null, createdAt: '', updatedAt: '' });
+const user = (id: number): UserDto => ({ id, openId: `o${id}`, unionId: null, nickname: null, avatarUrl: null, gender: null, country: null, province: null, city: null, avatarPending: false, mobile: null, hasMobile: false, mobileVerifiedAt: null, createdAt: '', updatedAt: '' });
 
 /** A cache whose writes fail while `down` is true (Redis unreachable right after the database committed). */
 class FlakyCache extends VersionedCache {

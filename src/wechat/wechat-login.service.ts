@@ -3,6 +3,7 @@ import { TokenService } from '../auth/token.service';
 import { ValidationFailedError } from '../common/errors/app-error';
 import { codePointLength, textProblem, truncateCodePoints } from '../common/text';
 import { SessionKeyStore } from '../session-keys/session-key.store';
+import { MobileVault } from '../data-protection/mobile-vault';
 import { UsersService, type WechatProfile } from '../users/users.service';
 import type { LoginResponse } from './dto/login.response';
 import type { WechatLoginRequest } from './dto/wechat-login.request';
@@ -30,6 +31,7 @@ export class WechatLoginService {
     private readonly users: UsersService,
     private readonly sessionKeys: SessionKeyStore,
     private readonly tokens: TokenService,
+    private readonly vault: MobileVault,
   ) {}
 
   async login(request: WechatLoginRequest): Promise<LoginResponse> {
@@ -62,7 +64,7 @@ export class WechatLoginService {
       await this.sessionKeys.drop(session.openId).catch(() => undefined);
       throw err;
     }
-    return { ...this.tokens.issue(written.user.id, written.tokenVersion), user: written.user };
+    return { ...this.tokens.issue(written.user.id, written.tokenVersion), user: this.vault.reveal(written.user) };
   }
 }
 

@@ -5,11 +5,15 @@ import { createApp, type RunningApp } from '../../src/bootstrap';
 import type { Env } from '../../src/config/configuration';
 import { WechatSimulator } from '../../src/sandbox/wechat-simulator';
 import { startWechatSimulatorServer, type WechatSimulatorServer } from '../../src/sandbox/wechat-simulator.server';
+import { AvatarReviewService } from '../../src/profile/avatar-review.service';
+import { WechatPushSender } from '../../src/sandbox/wechat-push-sender';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_APPID = 'wx1234567890test';
 export const TEST_SECRET = 'test-app-secret-0123456789abcdef';
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
+/** One data key for every test app, so apps sharing a database read each other's phone numbers. */
+export const TEST_DATA_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface HttpAnswer<T = any> {
   status: number;
@@ -86,6 +90,7 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
         WECHAT_API_BASE_URL: server.url,
         WECHAT_TIMEOUT_MS: '1500',
         JWT_SECRET: TEST_JWT_SECRET,
+        DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
         LOG_LEVEL: 'debug',
         DATA_DIR: dataDir,
         // Tests log in far more often than a client IP may (the limit has tests of its own).
@@ -94,7 +99,8 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
       },
       logDestination: { write: (line: string) => void logLines.push(line) },
     });
-    await running.app.listen({ port: 0, host: '127.0.0.1' });
+    // A fixed PORT (tests of avatar URLs set it together with PUBLIC_BASE_URL), or any free one.
+    await running.app.listen({ port: Number(options.env?.PORT ?? 0), host: '127.0.0.1' });
   } catch (err) {
     await server.close();
     if (!options.db) await db.drop();
@@ -103,6 +109,19 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
   const baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
 
   const request: TestApp['request'] = (method, path, opts) => callApp(baseUrl, method, path, opts);
+  // The fake WeChat's image verdicts reach the app as WeChat sends them: a wxa_media_check push,
+  // signed and encrypted (safe mode), to POST /wechat/push. An app without a push Token has no push
+  // route; its verdicts go straight to the handler that route calls.
+  const { pushToken, pushAesKey, appId } = running.config.wechat;
+  const pushSender = pushToken ? new WechatPushSender({ token: pushToken, encodingAesKey: pushAesKey, appId }, () => `${baseUrl}/wechat/push`) : undefined;
+  wechat.onMediaVerdict = async (push) => {
+    if (!pushSender) return void (await running.app.get(AvatarReviewService).applyVerdict(push));
+    const delivery = await pushSender.send({ ...push }, { mode: pushAesKey ? 'safe' : 'plain', format: 'xml' });
+    if (delivery.status !== 200) throw new Error(`push answered ${delivery.status}: ${delivery.answer}`);
+  };
+  // The fake WeChat fetches avatar URLs on loopback only: a test never reaches out (others are judged unfetchable).
+  const fetchOnLoopback = wechat.fetchMedia;
+  wechat.fetchMedia = (url) => (/^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url) ? fetchOnLoopback(url) : Promise.resolve(undefined));
 
   return {
     baseUrl,

@@ -1,82 +1,112 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `npm run demo`: plays a mini program against a running server in sandbox mode.
- * wx.login → POST /wechat/login → GET /users/me → PATCH /users/me → getPhoneNumber →
- * POST /wechat/phone → GET /wechat/session → POST /auth/logout → the old token is refused.
+ * `npm run demo`: plays a mini program against a running server in sandbox mode, through the client
+ * library (client/, built by `npm run build:client`) on a Node stand-in for `wx` (scripts/sandbox-wx.js):
+ * silent login (wx.login → POST /wechat/login) → GET /users/me → PATCH /users/me → getPhoneNumber →
+ * POST /wechat/phone → GET /wechat/session → POST /auth/logout → the old token is refused → the next
+ * call logs in again by itself. Prints each step with the HTTP exchanges under it.
  * Target: API_URL, or http://127.0.0.1:$PORT (3000). Exits non-zero on any unexpected answer.
  */
+const { join } = require('node:path');
+const { createClient, DEFAULT_STORAGE_KEY, isApiError } = loadClient();
+const { createSandboxWx } = require('./sandbox-wx');
+
+function loadClient() {
+  try {
+    return require(join(__dirname, '..', 'client', 'dist'));
+  } catch (err) {
+    if (err.code !== 'MODULE_NOT_FOUND') throw err;
+    console.error('The client library is not built: run `npm run demo` (it builds it), or `npm run build:client` first.');
+    process.exit(1);
+  }
+}
+
 const base = (process.env.API_URL || `http://127.0.0.1:${process.env.PORT || 3000}`).replace(/\/+$/, '');
 const color = process.stdout.isTTY ? (c, s) => `\x1b[${c}m${s}\x1b[0m` : (_c, s) => s;
 let step = 0;
+let trace = [];
 
-async function call(title, method, path, { body, token, expect }) {
+const wx = createSandboxWx({
+  sandboxUrl: base,
+  onExchange: (e) => {
+    const bearer = e.authorization ? `  (Bearer …${e.authorization.slice(-8)})` : '';
+    trace.push(`${e.api === 'login' ? 'wx.login → ' : ''}${e.method} ${e.path}${bearer} → ${e.status}`);
+  },
+});
+const api = createClient({ baseUrl: base, platform: wx });
+
+/** Runs one step; `check` may throw to fail it. Prints the step, then the HTTP exchanges it made. */
+async function run(title, action) {
   step += 1;
-  const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
-  let res;
+  trace = [];
+  let result;
+  let failure;
   try {
-    res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    result = await action();
   } catch (err) {
-    console.error(color(31, `✗ cannot reach ${base}: ${err.cause?.code || err.message}. Is the server running (npm start)?`));
+    failure = err;
+  }
+  console.log(`${color(failure ? 31 : 32, failure ? '✗' : '✓')} ${step}. ${title}`);
+  for (const line of trace) console.log(`     ${line}`);
+  if (failure) {
+    if (isApiError(failure) && (failure.code === 'NETWORK_ERROR' || failure.code === 'WX_LOGIN_FAILED')) {
+      console.error(color(31, `     ${failure.code}: cannot reach ${base} or its sandbox (${failure.message}). Is the server running (npm start)?`));
+    } else {
+      console.error(color(31, `     ${isApiError(failure) ? `${failure.code} (${failure.statusCode}): ` : ''}${failure.message}`));
+    }
     process.exit(1);
   }
-  const text = await res.text();
-  const json = text ? safeJson(text) : undefined;
-  const ok = res.status === expect;
-  console.log(`${color(ok ? 32 : 31, ok ? '✓' : '✗')} ${step}. ${title}`);
-  console.log(`     ${method} ${path}${token ? '  (Bearer …' + token.slice(-8) + ')' : ''} → ${res.status}`);
-  if (!ok) {
-    console.error(color(31, `     expected ${expect}, got ${res.status}: ${text.slice(0, 300)}`));
-    process.exit(1);
-  }
-  return json;
-}
-
-function safeJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  return result;
 }
 
 function show(label, value) {
   console.log(`     ${label}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 }
 
+/** A plain wx.request, outside the library (which would log in again on a 401). */
+function rawRequest(method, path, token) {
+  return new Promise((resolve, reject) =>
+    wx.request({ url: base + path, method, header: { Authorization: `Bearer ${token}` }, success: resolve, fail: (e) => reject(new Error(e.errMsg)) }),
+  );
+}
+
 async function main() {
   console.log(`Mini program demo against ${base}\n`);
-  const wx = await call('wx.login + wx.getUserInfo (sandbox)', 'POST', '/sandbox/wx-login', {
-    body: { nickName: 'Demo User', gender: 1, country: 'China', province: 'Zhejiang', city: 'Hangzhou' },
-    expect: 200,
-  });
-  show('code', wx.code);
-  show('rawData', wx.rawData.slice(0, 60) + '…');
 
-  const login = await call('log in with the code, rawData, signature, encryptedData, iv', 'POST', '/wechat/login', { body: wx, expect: 200 });
-  show('user', { id: login.user.id, openId: login.user.openId, nickname: login.user.nickname, city: login.user.city });
-  show('token', `${login.tokenType} …${login.token.slice(-12)} (expires in ${login.expiresIn} s)`);
+  const login = await run('log in silently: wx.login (sandbox), then the code to the service', () => api.login());
+  show('user', { id: login.user.id, openId: login.user.openId });
+  show('token', `${login.tokenType} …${login.token.slice(-12)} (expires in ${login.expiresIn} s, kept in storage)`);
   if (JSON.stringify(login).includes('session_key')) throw new Error('the login answer leaked session_key');
-  const token = login.token;
 
-  const me = await call('who am I', 'GET', '/users/me', { token, expect: 200 });
-  show('nickname', me.nickname);
+  const me = await run('who am I', () => api.me());
+  show('user', { id: me.id, nickname: me.nickname });
 
-  const patched = await call('update the profile', 'PATCH', '/users/me', { token, body: { nickname: 'Demo User (edited)', city: 'Shanghai' }, expect: 200 });
+  const patched = await run('update the profile', () => api.updateProfile({ nickname: 'Demo User (edited)', city: 'Shanghai' }));
   show('profile', { nickname: patched.nickname, city: patched.city });
 
-  const phoneCode = await call('getPhoneNumber button (sandbox)', 'POST', '/sandbox/phone-code', { body: { phoneNumber: '13800138000' }, expect: 200 });
-  const phone = await call('exchange the phone code', 'POST', '/wechat/phone', { token, body: { code: phoneCode.code }, expect: 200 });
+  const phoneCode = await run('getPhoneNumber button (sandbox)', () => wx.sandboxPhoneCode('13800138000'));
+  const phone = await run('exchange the phone code', () => api.bindPhone(phoneCode));
   show('phone', phone);
 
-  const session = await call('is the WeChat session still valid?', 'GET', '/wechat/session', { token, expect: 200 });
+  const session = await run('is the WeChat session still valid?', () => api.request({ path: '/wechat/session' }));
   show('session', session);
 
-  await call('log out everywhere', 'POST', '/auth/logout', { token, expect: 204 });
-  const refused = await call('the old token is refused', 'GET', '/users/me', { token, expect: 401 });
+  const oldToken = wx.getStorageSync(DEFAULT_STORAGE_KEY).token;
+  await run('log out everywhere', () => api.logout());
+  show('storage', wx.getStorageSync(DEFAULT_STORAGE_KEY) === '' ? 'token forgotten' : 'token still stored');
+
+  const refused = await run('the old token is refused', async () => {
+    const res = await rawRequest('GET', '/users/me', oldToken);
+    if (res.statusCode !== 401) throw new Error(`expected 401, got ${res.statusCode}: ${JSON.stringify(res.data)}`);
+    return res.data;
+  });
   show('answer', refused);
+
+  const again = await run('the next call logs in again by itself', () => api.me());
+  show('user', { id: again.id, nickname: again.nickname });
+  if (again.id !== login.user.id) throw new Error(`logged in as user ${again.id}, expected ${login.user.id}`);
+  if (wx.counts.login !== 2) throw new Error(`wx.login ran ${wx.counts.login} times, expected 2`);
 
   console.log(color(32, `\nAll ${step} steps passed.`));
 }

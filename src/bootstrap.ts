@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ValidationFailedError } from './common/errors/app-error';
+import { registerAvatarUploads } from './avatars/avatar-upload';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { registerJsonBodyParser } from './common/http/json-body-parser';
 import { registerRequestLogging, requestId } from './common/http/request-logging';
@@ -13,6 +14,7 @@ import { createRootLogger } from './common/logging/root-logger';
 import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
 import { devJwtSecret } from './config/dev-jwt-secret';
+import { devDataKey } from './config/profile-settings';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { WechatSimulator } from './sandbox/wechat-simulator';
 import { startWechatSimulatorServer } from './sandbox/wechat-simulator.server';
@@ -43,7 +45,7 @@ export interface RunningApp {
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<RunningApp> {
   const env = options.env ?? process.env;
-  const config = loadConfig(env, devJwtSecret);
+  const config = loadConfig(env, devJwtSecret, undefined, devDataKey);
   const logger = createRootLogger({ level: config.app.logLevel, pretty: !config.app.production && !options.logDestination && Boolean(process.stdout.isTTY), destination: options.logDestination });
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
@@ -109,6 +111,8 @@ function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Pi
   // JSON only (CONTRACT §3): Nest's own parsers are off (`bodyParser: false`) and ours is the only
   // one left, so any other body is a 415.
   registerJsonBodyParser(fastify);
+  // multipart/form-data for the avatar upload route only (wx.uploadFile); every other route stays JSON-only.
+  registerAvatarUploads(fastify, config.avatars.maxBytes);
   registerRequestLogging(fastify, logger);
   // Nest routes Fastify's own failures (bad JSON, body too large) through the global filter too.
   app.useGlobalFilters(new AllExceptionsFilter());

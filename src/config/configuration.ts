@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { type AvatarSettings, type DataProtectionSettings, loadProfileSettings } from './profile-settings';
 
 /** Typed configuration, one object per namespace. Parsed once from the environment at boot. */
 export interface AppSettings {
@@ -39,6 +40,8 @@ export interface AppConfig {
   cache: CacheSettings;
   wechat: WechatSettings;
   jwt: JwtSettings;
+  avatars: AvatarSettings;
+  dataProtection: DataProtectionSettings;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -74,7 +77,7 @@ function blank(v: string | undefined): v is undefined {
  * Reads and validates every setting at once, so one failed boot names every problem.
  * `devJwtSecret` is used only outside production when JWT_SECRET is unset.
  */
-export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string, cwd = process.cwd()): AppConfig {
+export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string, cwd = process.cwd(), devDataKey?: (dataDir: string) => string): AppConfig {
   const problems: string[] = [];
   const nodeEnv = env.NODE_ENV?.trim() || 'development';
   const production = nodeEnv === 'production';
@@ -103,7 +106,7 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   };
 
   if (production) {
-    const missing = ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATABASE_URL'].filter((k) => blank(env[k]));
+    const missing = ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATABASE_URL'].filter((k) => blank(env[k]));
     if (missing.length) problems.push(`NODE_ENV=production requires ${missing.join(', ')}`);
   }
 
@@ -159,6 +162,8 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   };
   const cache: CacheSettings = { redisUrl: url('REDIS_URL', ['redis:', 'rediss:']) };
 
+  const { avatars, dataProtection } = loadProfileSettings(env, app, problems, devDataKey);
+
   if (problems.length) throw new ConfigError(problems);
-  return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated } };
+  return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated }, avatars, dataProtection };
 }

@@ -1,6 +1,10 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { InjectDataProtectionSettings } from '../config/config.module';
+import type { DataProtectionSettings } from '../config/profile-settings';
+import { FieldCipher } from '../data-protection/field-cipher';
+import { provideMigrationCipher } from '../data-protection/migration-cipher';
 
 /** Any constant: instances starting together take turns on it. */
 const MIGRATION_LOCK = 4_242_001;
@@ -13,9 +17,14 @@ const MIGRATION_LOCK = 4_242_001;
 export class MigrationRunner implements OnModuleInit {
   private readonly logger = new Logger('Migrations');
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectDataProtectionSettings() private readonly dataProtection: DataProtectionSettings,
+  ) {}
 
   async onModuleInit(): Promise<void> {
+    // Migrations that encrypt stored data get the key this way (never through SQL or the environment).
+    provideMigrationCipher(this.db, new FieldCipher(this.dataProtection));
     const lock = this.db.createQueryRunner();
     await lock.connect();
     try {

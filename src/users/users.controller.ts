@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { TokenVersionStore } from '../auth/token-version.store';
 import { UnauthorizedError } from '../common/errors/app-error';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
+import { MobileVault } from '../data-protection/mobile-vault';
 import { SessionKeyStore } from '../wechat/session-key.store';
-import { UpdateUserDto } from './dto/update-user.dto';
 import { UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
 
@@ -18,6 +18,7 @@ export class UsersController {
     private readonly users: UsersService,
     private readonly versions: TokenVersionStore,
     private readonly sessionKeys: SessionKeyStore,
+    private readonly vault: MobileVault,
   ) {}
 
   @Get()
@@ -27,16 +28,10 @@ export class UsersController {
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserDto> {
     const user = await this.users.findActive(caller.id);
     if (!user) throw new UnauthorizedError('User no longer exists');
-    return user;
+    return this.vault.reveal(user);
   }
 
-  @Patch()
-  @ApiOperation({ summary: 'Update the profile', description: 'Any subset of the fields; `null` clears a field.' })
-  @ApiOkResponse({ type: UserDto })
-  @ApiErrorResponses('VALIDATION_FAILED', 'UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
-  async update(@CurrentUser() caller: AuthenticatedUser, @Body() body: UpdateUserDto): Promise<UserDto> {
-    return this.users.updateProfile(caller.id, body);
-  }
+  // PATCH /users/me lives in ProfileController (src/profile): a new nickname or avatar passes WeChat's content checks first.
 
   @Delete()
   @HttpCode(204)

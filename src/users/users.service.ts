@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppCache } from '../cache/app-cache';
 import { UnauthorizedError } from '../common/errors/app-error';
 import { Sql } from '../database/sql';
+import type { SealedMobile } from '../data-protection/mobile-number';
 import { UserDto } from './dto/user.dto';
 
 /** Profile fields as WeChat gives them; `undefined` means "not given, keep what is stored". */
@@ -18,7 +19,7 @@ export type ProfileUpdate = WechatProfile;
 const PROFILE_COLUMNS = { nickname: 'nickname', avatarUrl: 'avatar_url', gender: 'gender', country: 'country', province: 'province', city: 'city' } as const;
 const PROFILE_KEYS = Object.keys(PROFILE_COLUMNS) as (keyof WechatProfile)[];
 const PROFILE_TTL_MS = 10 * 60_000;
-const USER_COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "gender", "country", "province", "city", "mobile", "created_at", "updated_at"`;
+const USER_COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "gender", "country", "province", "city", "mobile", "mobile_verified_at", "avatar_pending_url", "created_at", "updated_at"`;
 const UPSERT_SQL = `
   INSERT INTO "wechat_user" ("open_id", "union_id", ${PROFILE_KEYS.map((k) => `"${PROFILE_COLUMNS[k]}"`).join(', ')})
   VALUES ($1, $2, ${PROFILE_KEYS.map((_, i) => `$${i + 3}`).join(', ')})
@@ -77,8 +78,9 @@ export class UsersService {
     return this.updateOne(id, `${sets.join(', ')}, "updated_at" = now()`, entries.map((k) => update[k]));
   }
 
-  setMobile(id: number, mobile: string): Promise<UserDto> {
-    return this.updateOne(id, `"mobile" = $2, "updated_at" = now()`, [mobile]);
+  /** Stores a phone number sealed by MobileVault: the envelope, its lookup hash, and when WeChat gave it. */
+  setMobile(id: number, mobile: SealedMobile): Promise<UserDto> {
+    return this.updateOne(id, `"mobile" = $2, "mobile_hash" = $3, "mobile_verified_at" = now(), "updated_at" = now()`, [mobile.ciphertext, mobile.lookupHash]);
   }
 
   /**
@@ -109,7 +111,8 @@ export class UsersService {
     return user;
   }
 
-  private remember(user: UserDto): Promise<void> {
+  /** Puts a user row just written elsewhere (avatar verdicts) in the cache, as every write here does. */
+  remember(user: UserDto): Promise<void> {
     return this.cache.set(cacheKey(user.id), user, PROFILE_TTL_MS);
   }
 }

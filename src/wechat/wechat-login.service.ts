@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TokenService } from '../auth/token.service';
 import { TokenVersionStore } from '../auth/token-version.store';
+import { MobileVault } from '../data-protection/mobile-vault';
 import { UsersService, type WechatProfile } from '../users/users.service';
 import type { LoginResponse } from './dto/login.response';
 import type { WechatLoginRequest } from './dto/wechat-login.request';
@@ -23,6 +24,7 @@ export class WechatLoginService {
     private readonly sessionKeys: SessionKeyStore,
     private readonly tokens: TokenService,
     private readonly versions: TokenVersionStore,
+    private readonly vault: MobileVault,
   ) {}
 
   async login(request: WechatLoginRequest): Promise<LoginResponse> {
@@ -49,7 +51,7 @@ export class WechatLoginService {
     await this.sessionKeys.save(session.openId, session.sessionKey);
     const { user, tokenVersion } = await this.users.upsertOnLogin(session.openId, unionId, profile);
     await this.versions.remember(user.id, tokenVersion);
-    return { ...this.tokens.issue(user.id, tokenVersion), user };
+    return { ...this.tokens.issue(user.id, tokenVersion), user: this.vault.reveal(user) };
   }
 }
 

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { UnauthorizedError } from '../common/errors/app-error';
+import { MobileVault } from '../data-protection/mobile-vault';
 import { UsersService } from '../users/users.service';
 import type { PhoneNumberRequest } from './dto/phone-number.request';
 import type { PhoneNumberResponse } from './dto/phone-number.response';
@@ -18,16 +19,20 @@ interface PhoneInfo {
 /** `POST /wechat/phone`: the user's phone number from WeChat, saved as their `mobile`. */
 @Injectable()
 export class WechatPhoneService {
+  private readonly logger = new Logger(WechatPhoneService.name);
+
   constructor(
     private readonly serverApi: WechatServerApi,
     private readonly crypto: WechatCrypto,
     private readonly sessionKeys: SessionKeyStore,
     private readonly users: UsersService,
+    private readonly vault: MobileVault,
   ) {}
 
   async resolve(userId: number, request: PhoneNumberRequest): Promise<PhoneNumberResponse> {
     const phone = request.code !== undefined ? await this.byCode(request.code) : await this.byEncryptedData(userId, request.encryptedData!, request.iv!);
-    await this.users.setMobile(userId, phone.phoneNumber);
+    await this.users.setMobile(userId, this.vault.seal(phone.phoneNumber));
+    this.logger.log({ userId, mobile: this.vault.mask(phone.phoneNumber) }, `phone number ${this.vault.mask(phone.phoneNumber)} saved for user ${userId}`);
     return phone;
   }
 

@@ -5,11 +5,14 @@ import { createApp, type RunningApp } from '../../src/bootstrap';
 import type { Env } from '../../src/config/configuration';
 import { WechatSimulator } from '../../src/sandbox/wechat-simulator';
 import { startWechatSimulatorServer, type WechatSimulatorServer } from '../../src/sandbox/wechat-simulator.server';
+import { AvatarReviewService } from '../../src/profile/avatar-review.service';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_APPID = 'wx1234567890test';
 export const TEST_SECRET = 'test-app-secret-0123456789abcdef';
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
+/** One data key for every test app, so apps sharing a database read each other's phone numbers. */
+export const TEST_DATA_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface HttpAnswer<T = any> {
   status: number;
@@ -86,13 +89,15 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
         WECHAT_API_BASE_URL: server.url,
         WECHAT_TIMEOUT_MS: '1500',
         JWT_SECRET: TEST_JWT_SECRET,
+        DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
         LOG_LEVEL: 'debug',
         DATA_DIR: dataDir,
         ...options.env,
       },
       logDestination: { write: (line: string) => void logLines.push(line) },
     });
-    await running.app.listen({ port: 0, host: '127.0.0.1' });
+    // A fixed PORT (tests of avatar URLs set it together with PUBLIC_BASE_URL), or any free one.
+    await running.app.listen({ port: Number(options.env?.PORT ?? 0), host: '127.0.0.1' });
   } catch (err) {
     await server.close();
     if (!options.db) await db.drop();
@@ -101,6 +106,8 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
   const baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
 
   const request: TestApp['request'] = (method, path, opts) => callApp(baseUrl, method, path, opts);
+  // The fake WeChat's image verdicts reach the app as WeChat's wxa_media_check push would.
+  wechat.onMediaVerdict = async (push) => void (await running.app.get(AvatarReviewService).applyVerdict(push));
 
   return {
     baseUrl,

@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { ValidationFailedError } from './common/errors/app-error';
 import { registerAvatarUploads } from './avatars/avatar-upload';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { sendFrameworkError } from './common/http/framework-errors';
 import { registerJsonBodyParser } from './common/http/json-body-parser';
 import { registerRequestLogging, requestId } from './common/http/request-logging';
 import { createRootLogger } from './common/logging/root-logger';
@@ -78,7 +79,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
 
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, databaseUrl, logger, simulator }),
-      new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true, genReqId: requestId }),
+      new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true, genReqId: requestId, frameworkErrors: sendFrameworkError }),
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
     // Nest's close() destroys providers (database pool, WeChat client) before it closes the HTTP

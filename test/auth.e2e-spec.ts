@@ -6,7 +6,7 @@ import type { WechatUserRow } from './support/test-database';
 
 /** CONTRACT §3 (guarded endpoints, `User`), §5 (UNAUTHORIZED), §6 (the row behind them). */
 
-const USER_FIELDS = ['avatarUrl', 'city', 'country', 'createdAt', 'gender', 'id', 'mobile', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
+const USER_FIELDS = ['avatarPending', 'avatarUrl', 'city', 'country', 'createdAt', 'gender', 'hasMobile', 'id', 'mobile', 'mobileVerifiedAt', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 const b64url = (value: object | string) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -232,7 +232,6 @@ describe('auth: tokens, the current user, logout, deletion', () => {
 
     const updates: [field: string, column: keyof UserRow, value: unknown][] = [
       ['nickname', 'nickname', 'New Nick 新昵称'],
-      ['avatarUrl', 'avatar_url', 'https://cdn.example.com/avatars/42.png?size=132'],
       ['gender', 'gender', 2],
       ['gender', 'gender', 0],
       ['country', 'country', 'Iceland'],
@@ -255,6 +254,16 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       });
     }
 
+    test('avatarUrl: answered pending, the approved avatar kept until WeChat\'s image check decides', async () => {
+      const before = await me(token);
+      const value = 'https://cdn.example.com/avatars/42.png?size=132';
+      const answer = await patch({ avatarUrl: value });
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual([answer.body.avatarUrl, answer.body.avatarPending], [before.body.avatarUrl, true]);
+      assert.equal((await row(id)).avatar_url, before.body.avatarUrl);
+      assert.equal(((await row(id)) as UserRow & { avatar_pending_url: string }).avatar_pending_url, value);
+    });
+
     test('several fields at once', async () => {
       const answer = await patch({ nickname: 'Multi', city: 'Chengdu', gender: 1 });
       assert.equal(answer.status, 200, answer.text);
@@ -270,7 +279,7 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       assert.equal(answer.status, 200, answer.text);
       const r = await row(id);
       assert.equal(r.nickname, nickname);
-      assert.equal(r.avatar_url, avatarUrl);
+      assert.equal((r as UserRow & { avatar_pending_url: string }).avatar_pending_url, avatarUrl);
       assert.equal(r.city, 'c'.repeat(100));
     });
 

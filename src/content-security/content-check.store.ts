@@ -25,7 +25,7 @@ export class ContentCheckStore {
   async record(check: ContentCheckRecord): Promise<void> {
     await this.sql.rows(
       `INSERT INTO "content_check" ("user_id", "kind", "trace_id", "verdict", "label", "media_url", "avatar_id", "decided_at")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $4 = 'pending' THEN NULL ELSE now() END)
+       VALUES ($1, $2, $3, $4::varchar, $5, $6, $7, CASE WHEN $4::varchar = 'pending' THEN NULL ELSE now() END)
        ON CONFLICT ("trace_id") DO NOTHING`,
       [check.userId, check.kind, check.traceId, check.verdict, check.label ?? null, check.mediaUrl ?? null, check.avatarId ?? null],
     );

@@ -56,7 +56,7 @@ export class AvatarReviewService {
    * Sends the avatar to the image check and makes it the pending one. When the check cannot be
    * started, nothing changes (and an uploaded image is deleted): the caller gets the error.
    */
-  async submit(user: { id: number; openId: string }, mediaUrl: string, avatarId?: string): Promise<UserDto> {
+  async submit(user: UserDto, mediaUrl: string, avatarId?: string): Promise<UserDto> {
     let traceId: string;
     try {
       ({ traceId } = await this.security.checkImageAsync(mediaUrl, user.openId));
@@ -64,7 +64,7 @@ export class AvatarReviewService {
       if (avatarId) await this.avatars.delete(avatarId).catch(() => undefined);
       throw err;
     }
-    const row = await this.transaction(async (query) => {
+    const dto = await this.transaction(async (query) => {
       await query(
         `INSERT INTO "content_check" ("user_id", "kind", "trace_id", "verdict", "media_url", "avatar_id") VALUES ($1, 'avatar', $2, 'pending', $3, $4)`,
         [user.id, traceId, mediaUrl, avatarId ?? null],
@@ -76,10 +76,14 @@ export class AvatarReviewService {
       );
       const rows = await query(`UPDATE "wechat_user" SET "avatar_pending_url" = $2, "updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING *`, [user.id, mediaUrl]);
       if (!rows[0]) throw new UnauthorizedError('User no longer exists');
-      return rows[0];
+      // Cached before the commit: a verdict can only be applied after it, so its cache write comes later.
+      const updated = UserDto.fromRow(rows[0]);
+      await this.users.remember(updated);
+      return updated;
+    }).catch(async (err) => {
+      await this.users.remember(user).catch(() => undefined);
+      throw err;
     });
-    const dto = UserDto.fromRow(row);
-    await this.users.remember(dto);
     this.logger.log({ userId: user.id, traceId, uploaded: Boolean(avatarId) }, 'avatar sent to the image check');
     return dto;
   }
@@ -133,7 +137,8 @@ export class AvatarReviewService {
           `UPDATE "wechat_user" SET "avatar_pending_url" = NULL, "updated_at" = now() WHERE "id" = $1 AND "avatar_pending_url" = $2 RETURNING *`,
           [userId, check.media_url],
         );
-        return { outcome: 'rejected' as const, row };
+        if (row) await this.users.remember(UserDto.fromRow(row));
+        return { outcome: 'rejected' as const };
       }
       const [row] = await query(
         `UPDATE "wechat_user" SET "avatar_url" = $2, "avatar_pending_url" = NULL, "updated_at" = now()
@@ -146,9 +151,10 @@ export class AvatarReviewService {
       }
       // The new avatar replaces the old: earlier uploads of this user are no longer shown anywhere.
       await query(`DELETE FROM "avatar_image" WHERE "user_id" = $1 AND "id" <> $2`, [userId, check.avatar_id ?? '']);
-      return { outcome: 'approved' as const, row };
+      // Cached while the row is still locked: a later writer's cache write cannot come before this one.
+      await this.users.remember(UserDto.fromRow(row));
+      return { outcome: 'approved' as const };
     });
-    if ('row' in result && result.row) await this.users.remember(UserDto.fromRow(result.row));
     return result.outcome;
   }
 

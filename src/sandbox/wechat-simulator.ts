@@ -270,6 +270,8 @@ export class WechatSimulator {
    * (the sandbox delivers it to the service's push route). Unset: verdicts are only kept in `mediaVerdicts`.
    */
   onMediaVerdict?: (push: MediaCheckPush) => Promise<void> | void;
+  /** How the image behind a media_url is fetched; tests replace it to judge URLs that are not on loopback. */
+  fetchMedia: (url: string) => Promise<Buffer | undefined> = fetchMedia;
   /** Every verdict reached so far, oldest first (capped like `requests`). */
   readonly mediaVerdicts: MediaCheckPush[] = [];
 
@@ -610,7 +612,7 @@ export class WechatSimulator {
   }
 
   private async judgeMedia(traceId: string, mediaUrl: string, openId: string): Promise<void> {
-    const image = await fetchMedia(mediaUrl);
+    const image = await this.fetchMedia(mediaUrl);
     const verdict = image ? await judgeImage(image) : { suggest: 'risky' as const, label: '21000' };
     const push = mediaCheckPush({ appId: this.appId, openId, traceId, verdict, now: this.now() });
     this.mediaVerdicts.push(push);

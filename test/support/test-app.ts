@@ -108,6 +108,9 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
   const request: TestApp['request'] = (method, path, opts) => callApp(baseUrl, method, path, opts);
   // The fake WeChat's image verdicts reach the app as WeChat's wxa_media_check push would.
   wechat.onMediaVerdict = async (push) => void (await running.app.get(AvatarReviewService).applyVerdict(push));
+  // The fake WeChat fetches avatar URLs on loopback only: a test never reaches out (others are judged unfetchable).
+  const fetchOnLoopback = wechat.fetchMedia;
+  wechat.fetchMedia = (url) => (/^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url) ? fetchOnLoopback(url) : Promise.resolve(undefined));
 
   return {
     baseUrl,

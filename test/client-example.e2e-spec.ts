@@ -4,13 +4,14 @@
  * wx provided, the package resolved to the shipped build) against the service in sandbox mode.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compileFunction } from 'node:vm';
 import { JSCODE2SESSION_PATH } from '../src/sandbox/wechat-simulator';
 import type { SandboxWx, WxExchange } from '../scripts/sandbox-wx';
-import { clientDist, loadClient, loadSandboxWx, repoRoot, startSandboxApp, type SandboxApp } from './support/client-support';
+import { clientDist, eventually, loadClient, loadSandboxWx, repoRoot, startSandboxApp, tempImage, type SandboxApp } from './support/client-support';
 import { callApp } from './support/test-app';
 
 const EXAMPLES = join(repoRoot(), 'client', 'examples');
@@ -74,29 +75,47 @@ test('the README quotes every example file as it is', () => {
 
 describe('the README example page against the sandbox service', () => {
   let app: SandboxApp;
+  const tempDir = mkdtempSync(join(tmpdir(), 'wxlogin-example-'));
   before(async () => {
     app = await startSandboxApp();
   });
   after(async () => {
     await app?.close();
+    rmSync(tempDir, { recursive: true, force: true });
   });
 
-  test('onLoad logs in silently and shows the user; nickname, phone, logout', async () => {
-    const { wx, page, logins } = launch(app);
+  test('onLoad logs in silently and shows the user; avatar, nickname, phone, logout', async () => {
+    const { wx, page, exchanges, logins } = launch(app);
     await page.onLoad();
     assert.equal(page.data.error, '');
     assert.equal(page.data.user?.openId, wx.openId);
     assert.equal(logins(), 1);
 
+    await page.onChooseAvatar({ detail: { avatarUrl: await tempImage(tempDir) } });
+    assert.equal(page.data.error, '');
+    assert.equal(page.data.user.avatarPending, true);
+    assert.deepEqual(exchanges.filter((e) => e.api === 'uploadFile').map((e) => `${e.method} ${e.path} ${e.status}`), ['POST /users/me/avatar 202']);
+
     await page.onNicknameBlur({ detail: { value: '小明' } });
     assert.equal(page.data.error, '');
     assert.equal(page.data.user.nickname, '小明');
+    await page.onNicknameBlur({ detail: { value: 'risky 小明' } });
+    assert.equal(page.data.error, '内容未通过安全检查,请换一个');
+    assert.equal(page.data.user.nickname, '小明', 'the user shown stays');
+
+    // The image check's verdict arrives; the next load shows the new avatar.
+    await eventually(async () => {
+      await page.onLoad();
+      return page.data.user.avatarPending ? undefined : true;
+    });
+    assert.ok(page.data.user.avatarUrl?.startsWith(`${app.baseUrl}/avatars/`));
 
     await page.onGetPhoneNumber({ detail: { errMsg: 'getPhoneNumber:fail user deny' } });
     assert.equal(page.data.user.mobile, null, 'declined: nothing redeemed');
     await page.onGetPhoneNumber({ detail: { code: await wx.sandboxPhoneCode('13800138000') } });
     assert.equal(page.data.error, '');
     assert.equal(page.data.user.mobile, '13800138000');
+    assert.equal(page.data.user.hasMobile, true);
 
     const token = (wx.getStorageSync(DEFAULT_STORAGE_KEY) as { token: string }).token;
     await page.onLogout();

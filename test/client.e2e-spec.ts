@@ -3,13 +3,16 @@
  * whose request/uploadFile/login speak HTTP to the real service in sandbox mode.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { freeLoopbackPort } from '../src/common/system';
 import { JSCODE2SESSION_PATH } from '../src/sandbox/wechat-simulator';
 import type { WxExchange } from '../scripts/sandbox-wx';
-import { loadClient, loadSandboxWx, startSandboxApp, type SandboxApp } from './support/client-support';
+import { eventually, loadClient, loadSandboxWx, startSandboxApp, tempImage, type SandboxApp } from './support/client-support';
 import { callApp } from './support/test-app';
 
 const { createClient, ApiError, DEFAULT_STORAGE_KEY } = loadClient();
@@ -49,12 +52,14 @@ const isApiError = (code: string, statusCode: number) => (err: unknown) => {
 
 describe('mini program client against the sandbox service', () => {
   let app: SandboxApp;
+  const tempDir = mkdtempSync(join(tmpdir(), 'wxlogin-client-files-'));
 
   before(async () => {
     app = await startSandboxApp();
   });
   after(async () => {
     await app?.close();
+    rmSync(tempDir, { recursive: true, force: true });
   });
 
   test('ten concurrent requests with no token make exactly one login, and all carry its token', async () => {
@@ -166,7 +171,9 @@ describe('mini program client against the sandbox service', () => {
     const code = await p.wx.sandboxPhoneCode('13800138000');
     const phoneNumber = await p.api.bindPhone(code);
     assert.deepEqual(phoneNumber, { phoneNumber: '13800138000', purePhoneNumber: '13800138000', countryCode: '86' });
-    assert.equal((await p.api.me()).mobile, '13800138000');
+    const me = await p.api.me();
+    assert.equal(me.mobile, '13800138000');
+    assert.equal(me.hasMobile, true, 'the page hides the (billed) phone button');
     assert.equal(p.logins(), 1);
   });
 
@@ -179,7 +186,58 @@ describe('mini program client against the sandbox service', () => {
     assert.equal(p.logins(), 1);
   });
 
+  describe('uploadAvatar: the chooseAvatar temp file through wx.uploadFile', () => {
+    test('a multipart POST with the bearer answers 202 avatarPending; the avatar is the user\'s once WeChat passes it', async () => {
+      const p = phone(app.baseUrl);
+      const pending = await p.api.uploadAvatar(await tempImage(tempDir));
+      assert.equal(pending.avatarPending, true);
+      assert.equal(pending.avatarUrl, null, 'not shown before the verdict');
+      const uploads = p.exchanges.filter((e) => e.api === 'uploadFile');
+      assert.deepEqual(uploads.map((e) => `${e.method} ${e.path} ${e.status}`), ['POST /users/me/avatar 202']);
+      assert.equal(uploads[0].authorization, `Bearer ${storedToken(p)}`);
+      assert.equal(p.logins(), 1, 'the upload logged in first, once');
+
+      const done = await eventually(async () => {
+        const me = await p.api.me();
+        return me.avatarPending ? undefined : me;
+      });
+      assert.ok(done.avatarUrl?.startsWith(`${app.baseUrl}/avatars/`), String(done.avatarUrl));
+      const served = await fetch(done.avatarUrl!);
+      assert.equal(served.status, 200);
+      assert.equal(served.headers.get('content-type'), 'image/jpeg');
+    });
+
+    test('a revoked token: one re-login, and the file is sent again', async () => {
+      const p = phone(app.baseUrl);
+      await p.api.me();
+      assert.equal((await callApp(app.baseUrl, 'POST', '/auth/logout', { token: storedToken(p) })).status, 204);
+      const user = await p.api.uploadAvatar(await tempImage(tempDir));
+      assert.equal(user.avatarPending, true);
+      assert.deepEqual(p.exchanges.filter((e) => e.api === 'uploadFile').map((e) => e.status), [401, 202]);
+      assert.equal(p.logins(), 2);
+    });
+
+    test('INVALID_IMAGE (400) for a file that is not an image', async () => {
+      const p = phone(app.baseUrl);
+      const notAnImage = join(tempDir, 'tmp_notes.png');
+      writeFileSync(notAnImage, 'this is text, not a picture');
+      await assert.rejects(p.api.uploadAvatar(notAnImage), isApiError('INVALID_IMAGE', 400));
+    });
+
+    test('NETWORK_ERROR when the temp file is gone (wx.uploadFile fails)', async () => {
+      const p = phone(app.baseUrl);
+      await assert.rejects(p.api.uploadAvatar(join(tempDir, 'tmp_missing.png')), isApiError('NETWORK_ERROR', 0));
+    });
+  });
+
   describe('typed errors carry the service code', () => {
+    test('CONTENT_RISKY (400) for a nickname WeChat\'s text check judges risky; nothing stored', async () => {
+      const p = phone(app.baseUrl);
+      await p.api.updateProfile({ nickname: 'Kept' });
+      await assert.rejects(p.api.updateProfile({ nickname: 'so risky' }), (err) => isApiError('CONTENT_RISKY', 400)(err) && /20001/.test((err as Error).message));
+      assert.equal((await p.api.me()).nickname, 'Kept');
+    });
+
     test('VALIDATION_FAILED (400) for a bad profile field, naming it', async () => {
       const p = phone(app.baseUrl);
       await assert.rejects(p.api.updateProfile({ gender: 7 as 0 }), (err) => isApiError('VALIDATION_FAILED', 400)(err) && /gender/.test((err as Error).message));

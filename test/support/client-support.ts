@@ -1,7 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createApp, type RunningApp } from '../../src/bootstrap';
+import { freeLoopbackPort } from '../../src/common/system';
+import sharp from 'sharp';
 import type { Env } from '../../src/config/configuration';
 import type { WechatSimulator } from '../../src/sandbox/wechat-simulator';
 import { createTestDatabase, type TestDatabase } from './test-database';
@@ -30,6 +32,24 @@ export function loadClient(): ClientPackage {
   return require(clientDist()) as ClientPackage;
 }
 
+/** A real image in a temporary file, as `<button open-type="chooseAvatar">` hands one to the page. */
+export async function tempImage(dir: string, color = '#1e8cc8'): Promise<string> {
+  const path = join(dir, `tmp_${Math.random().toString(36).slice(2)}.png`);
+  writeFileSync(path, await sharp({ create: { width: 96, height: 96, channels: 3, background: color } }).png().toBuffer());
+  return path;
+}
+
+/** Polls `probe` until it returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The Node stand-in for `wx` that `npm run demo` uses too. */
 export function loadSandboxWx(): SandboxWxModule {
   return require(join(repoRoot(), 'scripts', 'sandbox-wx.js')) as SandboxWxModule;
@@ -41,6 +61,8 @@ export interface SandboxApp {
   /** The app's built-in fake WeChat (a real HTTP server the app calls). */
   simulator: WechatSimulator;
   db: TestDatabase;
+  /** Every log line the app wrote (warn and above). */
+  logLines: string[];
   close(): Promise<void>;
 }
 
@@ -48,13 +70,25 @@ export interface SandboxApp {
 export async function startSandboxApp(env: Env = {}): Promise<SandboxApp> {
   const db = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-client-'));
+  const logLines: string[] = [];
+  // A known port, so the avatar URLs the sandbox WeChat fetches for its image check point here.
+  const port = await freeLoopbackPort();
   let running: RunningApp;
   try {
     running = await createApp({
-      env: { NODE_ENV: 'test', DATABASE_URL: db.url, WECHAT_SANDBOX: 'true', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir, ...env },
-      logDestination: { write: () => undefined },
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: db.url,
+        WECHAT_SANDBOX: 'true',
+        JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: 'warn',
+        DATA_DIR: dataDir,
+        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        ...env,
+      },
+      logDestination: { write: (line: string) => void logLines.push(line) },
     });
-    await running.app.listen({ port: 0, host: '127.0.0.1' });
+    await running.app.listen({ port, host: '127.0.0.1' });
   } catch (err) {
     await db.drop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -62,8 +96,9 @@ export async function startSandboxApp(env: Env = {}): Promise<SandboxApp> {
   }
   if (!running.simulator) throw new Error('sandbox mode expected');
   return {
-    baseUrl: (await running.app.getUrl()).replace('[::1]', '127.0.0.1'),
+    baseUrl: `http://127.0.0.1:${port}`,
     running,
+    logLines,
     simulator: running.simulator,
     db,
     async close() {

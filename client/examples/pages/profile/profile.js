@@ -28,7 +28,7 @@ Page({
     await this.run(async () => this.setData({ user: await api.updateProfile({ nickname: e.detail.value }) }));
   },
 
-  // <button open-type="getPhoneNumber" bindgetphonenumber="onGetPhoneNumber">, shown while !user.mobile
+  // <button open-type="getPhoneNumber" bindgetphonenumber="onGetPhoneNumber">, shown while !user.hasMobile
   async onGetPhoneNumber(e) {
     if (!e.detail.code) return; // the user declined
     await this.run(async () => {

@@ -3,12 +3,15 @@
 /**
  * `npm run demo`: plays a mini program against a running server in sandbox mode, through the client
  * library (client/, built by `npm run build:client`) on a Node stand-in for `wx` (scripts/sandbox-wx.js):
- * silent login (wx.login → POST /wechat/login) → GET /users/me → PATCH /users/me → getPhoneNumber →
+ * silent login (wx.login → POST /wechat/login) → GET /users/me → PATCH /users/me → avatar upload
+ * (wx.uploadFile → POST /users/me/avatar) → getPhoneNumber →
  * POST /wechat/phone → GET /wechat/session → POST /auth/logout → the old token is refused → the next
  * call logs in again by itself. Prints each step with the HTTP exchanges under it.
  * Target: API_URL, or http://127.0.0.1:$PORT (3000). Exits non-zero on any unexpected answer.
  */
-const { join } = require('node:path');
+const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { dirname, join } = require('node:path');
 const { createClient, DEFAULT_STORAGE_KEY, isApiError } = loadClient();
 const { createSandboxWx } = require('./sandbox-wx');
 
@@ -64,6 +67,14 @@ function show(label, value) {
   console.log(`     ${label}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 }
 
+/** A real picture in a temporary file, as the chooseAvatar button hands one to the page. */
+async function pictureFile() {
+  const sharp = require('sharp');
+  const path = join(mkdtempSync(join(tmpdir(), 'wxlogin-demo-')), 'tmp_avatar.png');
+  writeFileSync(path, await sharp({ create: { width: 128, height: 128, channels: 3, background: '#1e8cc8' } }).png().toBuffer());
+  return path;
+}
+
 /** A plain wx.request, outside the library (which would log in again on a 401). */
 function rawRequest(method, path, token) {
   return new Promise((resolve, reject) =>
@@ -85,6 +96,18 @@ async function main() {
   const patched = await run('update the profile', () => api.updateProfile({ nickname: 'Demo User (edited)', city: 'Shanghai' }));
   show('profile', { nickname: patched.nickname, city: patched.city });
 
+  const avatar = await run('chooseAvatar button: upload the picture (made on the spot)', async () => {
+    const file = await pictureFile();
+    try {
+      const user = await api.uploadAvatar(file);
+      if (user.avatarPending !== true) throw new Error(`expected avatarPending: true, got ${JSON.stringify(user.avatarPending)}`);
+      return user;
+    } finally {
+      rmSync(dirname(file), { recursive: true, force: true });
+    }
+  });
+  show('avatar', { avatarPending: avatar.avatarPending, avatarUrl: avatar.avatarUrl });
+
   const phoneCode = await run('getPhoneNumber button (sandbox)', () => wx.sandboxPhoneCode('13800138000'));
   const phone = await run('exchange the phone code', () => api.bindPhone(phoneCode));
   show('phone', phone);
@@ -105,6 +128,8 @@ async function main() {
 
   const again = await run('the next call logs in again by itself', () => api.me());
   show('user', { id: again.id, nickname: again.nickname });
+  // WeChat's image check answers by push; the sandbox's verdict has normally arrived by now.
+  show('avatar', again.avatarPending ? 'still awaiting the image check' : again.avatarUrl);
   if (again.id !== login.user.id) throw new Error(`logged in as user ${again.id}, expected ${login.user.id}`);
   if (wx.counts.login !== 2) throw new Error(`wx.login ran ${wx.counts.login} times, expected 2`);
 

@@ -7,15 +7,15 @@ export interface User {
   /** The last avatar that passed WeChat's image check. */
   avatarUrl: string | null;
   /** A newer avatar was uploaded and awaits WeChat's verdict; `avatarUrl` changes once it passes. */
-  avatarPending?: boolean;
+  avatarPending: boolean;
   gender: 0 | 1 | 2 | null;
   country: string | null;
   province: string | null;
   city: string | null;
   mobile: string | null;
   /** The phone number is known: do not show the (billed) phone button again. */
-  hasMobile?: boolean;
-  mobileVerifiedAt?: string | null;
+  hasMobile: boolean;
+  mobileVerifiedAt: string | null;
   createdAt: string;
   updatedAt: string;
   /** With several mini programs on one account: this person's openid in each. */

@@ -35,15 +35,17 @@ function assertError(res: HttpAnswer, status: number, code: string): void {
   assert.equal(res.body.code, code, res.text);
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${debugLog()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+let debugLog = () => '';
 
 describe('avatar upload, image and text checks', () => {
   let app: TestApp;
@@ -54,6 +56,7 @@ describe('avatar upload, image and text checks', () => {
     const port = await freeLoopbackPort();
     publicBase = `http://127.0.0.1:${port}`;
     app = await startTestApp({ env: { PORT: String(port), PUBLIC_BASE_URL: publicBase, AVATAR_MAX_BYTES: String(MAX_BYTES) } });
+    debugLog = () => '\n' + app.logLines.filter((l) => /verdict|image check|"level":50|"level":40/.test(l)).slice(-8).join('');
   });
   after(async () => {
     await app?.close();

@@ -11,6 +11,13 @@ import { ContentSecurityClient, labelOf, SUGGESTS, type Suggest } from '../conte
 import { UserDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 
+/** An image check WeChat accepted, not yet recorded. */
+export interface PendingCheck {
+  traceId: string;
+  mediaUrl: string;
+  avatarId?: string;
+}
+
 /** What a verdict did: the avatar became the user's, was discarded, was no longer wanted, or nothing. */
 export type VerdictOutcome = 'approved' | 'rejected' | 'superseded' | 'duplicate' | 'unknown';
 
@@ -57,13 +64,22 @@ export class AvatarReviewService {
    * started, nothing changes (and an uploaded image is deleted): the caller gets the error.
    */
   async submit(user: UserDto, mediaUrl: string, avatarId?: string): Promise<UserDto> {
-    let traceId: string;
+    return this.markPending(user, await this.start(user, mediaUrl, avatarId));
+  }
+
+  /** Asks WeChat to check the image; nothing is written yet (an uploaded image is deleted if this fails). */
+  async start(user: UserDto, mediaUrl: string, avatarId?: string): Promise<PendingCheck> {
     try {
-      ({ traceId } = await this.security.checkImageAsync(mediaUrl, user.openId));
+      const { traceId } = await this.security.checkImageAsync(mediaUrl, user.openId);
+      return { traceId, mediaUrl, avatarId };
     } catch (err) {
       if (avatarId) await this.avatars.delete(avatarId).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Records the started check and makes its image the pending avatar (superseding an earlier one). */
+  async markPending(user: UserDto, { traceId, mediaUrl, avatarId }: PendingCheck): Promise<UserDto> {
     const dto = await this.transaction(async (query) => {
       await query(
         `INSERT INTO "content_check" ("user_id", "kind", "trace_id", "verdict", "media_url", "avatar_id") VALUES ($1, 'avatar', $2, 'pending', $3, $4)`,

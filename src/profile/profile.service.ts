@@ -44,12 +44,14 @@ export class ProfileService {
       if (verdict.suggest === 'risky') throw new ContentRiskyError('nickname', verdict.label);
     }
     const newAvatar = typeof avatarUrl === 'string' && avatarUrl !== current.avatarUrl ? avatarUrl : undefined;
-    // Started before the other fields are written: a check that cannot start stores nothing.
-    if (newAvatar) await this.reviews.submit(current, newAvatar);
+    // Started before anything is written (a check that cannot start stores nothing), marked pending
+    // last (its verdict, which may come back at once, must be the last word on the cached user).
+    const check = newAvatar ? await this.reviews.start(current, newAvatar) : undefined;
     if (avatarUrl === null) await this.reviews.clearPending(userId);
 
     const profile = avatarUrl === null ? { ...rest, avatarUrl: null } : rest;
-    return this.vault.reveal(await this.users.updateProfile(userId, profile));
+    const updated = await this.users.updateProfile(userId, profile);
+    return this.vault.reveal(check ? await this.reviews.markPending(updated, check) : updated);
   }
 
   /** `PUT|POST /users/me/avatar`: re-encode, store, send to the image check; 202 with `avatarPending`. */

@@ -14,7 +14,10 @@
  *   npm run bench -- --duration 20 --connections 64 --warmup 5
  *   npm run bench -- --quick                   3 s per target, 1 s warm-up (a smoke run)
  *   npm run bench -- --profile                 also writes a CPU profile of the app to bench/profiles/
- *   npm run bench -- --only health,me          a subset of the app's targets (health, me, login)
+ *   npm run bench -- --only health,me          a subset of the app's targets (health, me, avatar, login)
+ *
+ * GET /avatars/{id} serves one uploaded avatar (a generated 640×640 JPEG, uploaded as wx.uploadFile
+ * does before the load) and is compared with GET /health of the same run.
  */
 const autocannon = require('autocannon');
 const { fork, spawn, spawnSync } = require('node:child_process');
@@ -33,9 +36,10 @@ const APPID = 'wxbench0000000000';
 const SECRET = 'bench-secret-0123456789abcdef';
 
 /** Targets of issue 6: ratios to bare Fastify measured in the same run. */
-const TARGETS = { health: 0.25, me: 0.15, login: 0.03, loginP99Ms: 60, rssMiB: 256 };
+const TARGETS = { health: 0.25, me: 0.15, login: 0.03, loginP99Ms: 60, rssMiB: 256, avatarVsHealth: 0.5 };
 
 const children = [];
+let wechatChild;
 
 function parseArgs(argv) {
   const out = {};
@@ -113,6 +117,7 @@ async function main() {
 
   const baseline = await forkReady('baseline-server.js', {});
   const wechat = await forkReady('fake-wechat-server.js', { BENCH_APPID: APPID, BENCH_SECRET: SECRET });
+  wechatChild = wechat.child;
   const { freeLoopbackPort } = require(join(root, 'dist', 'common', 'system.js'));
   const port = await freeLoopbackPort();
   const appEnv = {
@@ -126,6 +131,9 @@ async function main() {
     JWT_SECRET: randomBytes(32).toString('base64url'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     DATA_DIR: join(root, '.data', 'bench'),
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    // Production wants https here (WeChat fetches avatars from it); the bench reads the id off it.
+    PUBLIC_BASE_URL: `https://127.0.0.1:${port}`,
   };
   let embedded;
   if (process.env.DATABASE_URL) {
@@ -157,9 +165,10 @@ async function main() {
   const results = [];
   console.log(`Load: ${CONNECTIONS} connections, ${DURATION} s per target after ${WARMUP} s warm-up; ${USERS} users\n`);
   results.push(await load('baseline (bare Fastify)', { url: `http://127.0.0.1:${baseline.port}/` }));
-  const only = args.only ? String(args.only).split(',') : ['health', 'me', 'login'];
+  const only = args.only ? String(args.only).split(',') : ['health', 'me', 'avatar', 'login'];
   if (only.includes('health')) results.push(await load('GET /health', { url: `${appUrl}/health` }));
   if (only.includes('me')) results.push(await load('GET /users/me', { url: `${appUrl}/users/me`, headers: { authorization: `Bearer ${token}` } }));
+  if (only.includes('avatar')) results.push(await load('GET /avatars/{id}', { url: await uploadAvatar(appUrl, token) }));
 
   // Enough single-use codes for the warm-up and the run at a generous rate; a shortage shows as non-2xx.
   if (only.includes('login')) {
@@ -181,9 +190,11 @@ async function main() {
   const health = results.find((r) => r.name === 'GET /health');
   const me = results.find((r) => r.name === 'GET /users/me');
   const login = results.find((r) => r.name === 'POST /wechat/login');
+  const avatar = results.find((r) => r.name === 'GET /avatars/{id}');
   const checks = [
     ...(health ? [[`/health ratio ≥ ${TARGETS.health}`, health.ratio >= TARGETS.health]] : []),
     ...(me ? [[`/users/me ratio ≥ ${TARGETS.me}`, me.ratio >= TARGETS.me]] : []),
+    ...(avatar && health ? [[`/avatars/{id} ≥ ${TARGETS.avatarVsHealth} × /health (${(avatar.rps / health.rps).toFixed(2)})`, avatar.rps >= TARGETS.avatarVsHealth * health.rps]] : []),
     ...(login ? [[`/wechat/login ratio ≥ ${TARGETS.login}`, login.ratio >= TARGETS.login], [`login p99 ≤ ${TARGETS.loginP99Ms} ms`, login.p99 <= TARGETS.loginP99Ms]] : []),
     [`zero errors and non-2xx`, results.every((r) => r.errors === 0 && r.non2xx === 0)],
     [`RSS after load ≤ ${TARGETS.rssMiB} MiB`, rss <= TARGETS.rssMiB],
@@ -205,6 +216,22 @@ async function main() {
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   console.log(`\nWritten to ${file.replace(root + '/', '')}`);
   await shutdown(embedded);
+}
+
+/** Uploads a generated avatar as wx.uploadFile does; its URL (served while WeChat's check is pending too). */
+async function uploadAvatar(appUrl, token) {
+  const sharp = require('sharp');
+  const png = await sharp({ create: { width: 800, height: 800, channels: 3, background: '#3a7bd5' } })
+    .composite([{ input: Buffer.from('<svg width="800" height="800"><circle cx="400" cy="330" r="170" fill="#f2d2a9"/></svg>') }])
+    .png()
+    .toBuffer();
+  const form = new FormData();
+  form.append('file', new Blob([png], { type: 'image/png' }), 'avatar.png');
+  const res = await fetch(`${appUrl}/users/me/avatar`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  if (res.status !== 202) throw new Error(`avatar upload failed: ${res.status} ${await res.text()}`);
+  const checks = (await ask(wechatChild, { type: 'mediaChecks' })).urls;
+  if (!checks.length) throw new Error('the avatar was not sent to the image check');
+  return `${appUrl}/avatars/${checks[checks.length - 1].split('/avatars/')[1]}`;
 }
 
 function printTable(results, rss) {

@@ -16,6 +16,11 @@ startWechatSimulatorServer(sim, { host: '127.0.0.1', port: 0 }).then((server) =>
       }
       process.send({ type: 'codes', id: msg.id, logins });
     }
+    // The media_url of every image check so far: the avatar URL the bench loads.
+    if (msg.type === 'mediaChecks') {
+      const urls = sim.requests.filter((r) => r.path === '/wxa/media_check_async').map((r) => r.body.media_url);
+      process.send({ type: 'mediaChecks', id: msg.id, urls });
+    }
   });
   process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
 });

@@ -10,6 +10,7 @@ import { DataProtectionModule } from './data-protection/data-protection.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { ProfileModule } from './profile/profile.module';
+import { PushModule } from './push/push.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import type { WechatSimulator } from './sandbox/wechat-simulator';
 import { UsersModule } from './users/users.module';
@@ -40,6 +41,7 @@ export class AppModule {
         AvatarsModule,
         ProfileModule,
         HealthModule,
+        PushModule,
         ...(simulator ? [SandboxModule.forRoot(simulator)] : []),
       ],
     };

@@ -17,8 +17,10 @@ import { type AppConfig, type Env, loadConfig } from './config/configuration';
 import { devJwtSecret } from './config/dev-jwt-secret';
 import { devDataKey } from './config/profile-settings';
 import { EmbeddedPostgres } from './database/embedded-postgres';
+import { registerPushXmlBodyParser } from './push/push-body-parser';
 import { WechatSimulator } from './sandbox/wechat-simulator';
 import { startWechatSimulatorServer } from './sandbox/wechat-simulator.server';
+import { sandboxPushCredentials } from './sandbox/wechat-push-sender';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -71,6 +73,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
       const server = await startWechatSimulatorServer(simulator, { host: '127.0.0.1', port: 0 });
       cleanups.push(() => server.close());
       config.wechat.apiBaseUrl = server.url;
+      // The sandbox pushes to this service as WeChat would: it needs a Token and EncodingAESKey.
+      Object.assign(config.wechat, sandboxPushCredentials(config.wechat));
       logger.warn(
         `SANDBOX MODE: WECHAT_APPID/WECHAT_SECRET are not set, so a built-in fake WeChat answers at ${server.url}. ` +
           'No real WeChat server is reached. Get login data from POST /sandbox/wx-login.',
@@ -114,6 +118,8 @@ function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Pi
   registerJsonBodyParser(fastify);
   // multipart/form-data for the avatar upload route only (wx.uploadFile); every other route stays JSON-only.
   registerAvatarUploads(fastify, config.avatars.maxBytes);
+  // WeChat's message push may be XML: accepted on that route only (every other route stays JSON-only).
+  registerPushXmlBodyParser(fastify);
   registerRequestLogging(fastify, logger);
   // Nest routes Fastify's own failures (bad JSON, body too large) through the global filter too.
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -55,7 +55,8 @@ describe('avatar upload, image and text checks', () => {
   before(async () => {
     const port = await freeLoopbackPort();
     publicBase = `http://127.0.0.1:${port}`;
-    app = await startTestApp({ env: { PORT: String(port), PUBLIC_BASE_URL: publicBase, AVATAR_MAX_BYTES: String(MAX_BYTES) } });
+    // With a push Token and EncodingAESKey, the fake WeChat's verdicts arrive as real safe-mode pushes.
+    app = await startTestApp({ env: { PORT: String(port), PUBLIC_BASE_URL: publicBase, AVATAR_MAX_BYTES: String(MAX_BYTES), WECHAT_PUSH_TOKEN: 'ProfileToken42', WECHAT_PUSH_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' } });
     debugLog = () => '\n' + app.logLines.filter((l) => /verdict|image check|"level":50|"level":40/.test(l)).slice(-8).join('');
   });
   after(async () => {
@@ -272,9 +273,11 @@ describe('avatar upload, image and text checks', () => {
       const user = await newUser();
       await upload(user.token, await image('png'));
       const done = await settled(user.token);
+      assert.equal((await fetch(done.avatarUrl)).status, 200, 'served (and so cached) before');
       assert.equal((await app.request('DELETE', '/users/me', { token: user.token })).status, 204);
       assert.deepEqual(await imagesOf(user.id), []);
-      assert.equal((await fetch(done.avatarUrl)).status, 404);
+      // Deleted by a trigger: instances hear of it through PostgreSQL NOTIFY, a moment later.
+      await eventually('the image to be gone', async () => ((await fetch(done.avatarUrl)).status === 404 ? true : undefined));
     });
   });
 
@@ -349,5 +352,33 @@ describe('avatar upload, image and text checks', () => {
         ['avatar', 'risky', 'https://cdn.example.test/bad.png'],
       ]);
     });
+  });
+});
+
+describe('avatar upload in the OpenAPI document', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  test('PUT and POST /users/me/avatar are file uploads (multipart, `file` binary); GET /avatars/{id} is public', async () => {
+    const doc = (await app.request('GET', '/docs-json')).body;
+    for (const method of ['put', 'post']) {
+      const op = doc.paths['/users/me/avatar'][method];
+      const schema = op.requestBody.content['multipart/form-data'].schema;
+      assert.deepEqual(schema.required, ['file']);
+      assert.equal(schema.properties.file.type, 'string');
+      assert.equal(schema.properties.file.format, 'binary');
+      assert.ok(op.responses['202'] && op.responses['400'] && op.responses['413'] && op.responses['415']);
+      assert.ok(op.security?.some((r: object) => 'bearer' in r), `${method} needs the bearer token`);
+    }
+    const get = doc.paths['/avatars/{id}'].get;
+    assert.ok(get.responses['200'].content['image/jpeg']);
+    assert.ok(get.responses['304'] && get.responses['404']);
+    assert.ok(!get.security || get.security.length === 0, 'public: no bearer');
+    assert.ok(doc.components.schemas.UserDto.properties.avatarPending && doc.components.schemas.UserDto.properties.hasMobile);
   });
 });

@@ -27,6 +27,10 @@ export interface WechatSettings {
   timeoutMs: number;
   /** True when no credentials are configured: the in-process WeChat simulator answers instead. */
   sandbox: boolean;
+  /** Message push (消息推送) Token; unset: the push route answers 404 (the sandbox makes its own). */
+  pushToken?: string;
+  /** Message push EncodingAESKey (43 characters), needed for safe and compatible mode. */
+  pushAesKey?: string;
 }
 export interface JwtSettings {
   secret: string;
@@ -58,6 +62,16 @@ export const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
 const DEFAULT_WECHAT_BASE = 'https://api.weixin.qq.com';
 const MIN_JWT_SECRET = 32;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** WECHAT_PUSH_TOKEN / WECHAT_PUSH_AES_KEY, as the mini program console accepts them. */
+function pushSettings(env: Env, problems: string[]): Pick<WechatSettings, 'pushToken' | 'pushAesKey'> {
+  const pushToken = env.WECHAT_PUSH_TOKEN?.trim() || undefined;
+  const pushAesKey = env.WECHAT_PUSH_AES_KEY?.trim() || undefined;
+  if (pushToken !== undefined && !/^[A-Za-z0-9]{3,32}$/.test(pushToken)) problems.push('WECHAT_PUSH_TOKEN must be 3 to 32 letters or digits (as the mini program console requires)');
+  if (pushAesKey !== undefined && !/^[A-Za-z0-9+/]{43}$/.test(pushAesKey)) problems.push('WECHAT_PUSH_AES_KEY must be the 43-character EncodingAESKey (letters and digits)');
+  if (pushAesKey !== undefined && pushToken === undefined) problems.push('WECHAT_PUSH_AES_KEY needs WECHAT_PUSH_TOKEN');
+  return { pushToken, pushAesKey };
+}
 
 /** Parses `7d`, `2h`, `30m`, `45s` or plain seconds. */
 export function parseDuration(value: string): number | undefined {
@@ -135,6 +149,7 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
     apiBaseUrl: (url('WECHAT_API_BASE_URL', ['http:', 'https:']) ?? DEFAULT_WECHAT_BASE).replace(/\/+$/, ''),
     timeoutMs: int('WECHAT_TIMEOUT_MS', 5000, 50, 120_000),
     sandbox,
+    ...pushSettings(env, problems),
   };
 
   let jwtSecret = env.JWT_SECRET ?? '';

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
@@ -8,6 +8,7 @@ import { InjectAvatarSettings } from '../config/config.module';
 import type { AvatarSettings } from '../config/profile-settings';
 import { ContentCheckStore } from '../content-security/content-check.store';
 import { ContentSecurityClient, labelOf, SUGGESTS, type Suggest } from '../content-security/content-security.client';
+import { type MediaCheckVerdict, type MediaCheckVerdictHandler, MediaCheckVerdicts } from '../push/media-check-verdicts';
 import { UserDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 
@@ -42,7 +43,7 @@ const UNKNOWN_TRACE_POLL_MS = 100;
  * replaced meanwhile is recorded and its image dropped.
  */
 @Injectable()
-export class AvatarReviewService {
+export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleInit {
   private readonly logger = new Logger(AvatarReviewService.name);
 
   constructor(
@@ -52,7 +53,18 @@ export class AvatarReviewService {
     private readonly users: UsersService,
     @InjectDataSource() private readonly db: DataSource,
     @InjectAvatarSettings() private readonly settings: AvatarSettings,
+    private readonly verdicts: MediaCheckVerdicts,
   ) {}
+
+  /** The push receiver hands every `wxa_media_check` verdict (retries already deduplicated) to us. */
+  onModuleInit(): void {
+    this.verdicts.register(this);
+  }
+
+  /** Outcome for the push audit row, e.g. `avatar_approved`. Throws (→ 503, WeChat retries) only when the database fails. */
+  async onMediaCheckVerdict(verdict: MediaCheckVerdict): Promise<string> {
+    return `avatar_${await this.applyVerdict({ trace_id: verdict.traceId, result: { suggest: verdict.suggest, label: verdict.label } })}`;
+  }
 
   /** The URL WeChat (and everyone else) fetches a stored avatar from. */
   urlOf(avatarId: string): string {
@@ -86,10 +98,11 @@ export class AvatarReviewService {
         [user.id, traceId, mediaUrl, avatarId ?? null],
       );
       // An earlier upload still waiting is superseded: its image goes now.
-      await query(
-        `DELETE FROM "avatar_image" WHERE "id" IN (SELECT "avatar_id" FROM "content_check" WHERE "user_id" = $1 AND "verdict" = 'pending' AND "avatar_id" IS NOT NULL AND "trace_id" <> $2)`,
+      const superseded = await query(
+        `DELETE FROM "avatar_image" WHERE "id" IN (SELECT "avatar_id" FROM "content_check" WHERE "user_id" = $1 AND "verdict" = 'pending' AND "avatar_id" IS NOT NULL AND "trace_id" <> $2) RETURNING "id"`,
         [user.id, traceId],
       );
+      this.avatars.evict(superseded.map((r) => r.id));
       const rows = await query(`UPDATE "wechat_user" SET "avatar_pending_url" = $2, "updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING *`, [user.id, mediaUrl]);
       if (!rows[0]) throw new UnauthorizedError('User no longer exists');
       // Cached before the commit: a verdict can only be applied after it, so its cache write comes later.
@@ -108,7 +121,8 @@ export class AvatarReviewService {
   async clearPending(userId: number): Promise<void> {
     await this.transaction(async (query) => {
       await query(`UPDATE "wechat_user" SET "avatar_pending_url" = NULL WHERE "id" = $1`, [userId]);
-      await query(`DELETE FROM "avatar_image" WHERE "user_id" = $1`, [userId]);
+      const deleted = await query(`DELETE FROM "avatar_image" WHERE "user_id" = $1 RETURNING "id"`, [userId]);
+      this.avatars.evict(deleted.map((r) => r.id));
     });
   }
 
@@ -143,12 +157,14 @@ export class AvatarReviewService {
         [traceId, suggest, label],
       );
       if (!check) {
-        const known = await query(`SELECT 1 FROM "content_check" WHERE "trace_id" = $1`, [traceId]);
-        return { outcome: known.length ? ('duplicate' as const) : ('unknown' as const) };
+        // Still pending here means its row was committed between the two statements: look again.
+        const [known] = await query(`SELECT "verdict" FROM "content_check" WHERE "trace_id" = $1`, [traceId]);
+        return { outcome: known && known.verdict !== 'pending' ? ('duplicate' as const) : ('unknown' as const) };
       }
       const userId = Number(check.user_id);
       if (suggest === 'risky') {
         if (check.avatar_id) await query(`DELETE FROM "avatar_image" WHERE "id" = $1`, [check.avatar_id]);
+        this.avatars.evict([check.avatar_id]);
         const [row] = await query(
           `UPDATE "wechat_user" SET "avatar_pending_url" = NULL, "updated_at" = now() WHERE "id" = $1 AND "avatar_pending_url" = $2 RETURNING *`,
           [userId, check.media_url],
@@ -163,10 +179,12 @@ export class AvatarReviewService {
       );
       if (!row) {
         if (check.avatar_id) await query(`DELETE FROM "avatar_image" WHERE "id" = $1`, [check.avatar_id]);
+        this.avatars.evict([check.avatar_id]);
         return { outcome: 'superseded' as const };
       }
       // The new avatar replaces the old: earlier uploads of this user are no longer shown anywhere.
-      await query(`DELETE FROM "avatar_image" WHERE "user_id" = $1 AND "id" <> $2`, [userId, check.avatar_id ?? '']);
+      const replaced = await query(`DELETE FROM "avatar_image" WHERE "user_id" = $1 AND "id" <> $2 RETURNING "id"`, [userId, check.avatar_id ?? '']);
+      this.avatars.evict(replaced.map((r) => r.id));
       // Cached while the row is still locked: a later writer's cache write cannot come before this one.
       await this.users.remember(UserDto.fromRow(row));
       return { outcome: 'approved' as const };

@@ -8,7 +8,7 @@ import { ProfileService } from './profile.service';
 
 /**
  * Today's profile flow (nickname input, chooseAvatar upload) with WeChat's content checks.
- * The push receiver hands `wxa_media_check` verdicts to AvatarReviewService.applyVerdict.
+ * The push receiver hands `wxa_media_check` verdicts to AvatarReviewService (its MediaCheckVerdicts hook).
  */
 @Module({
   imports: [UsersModule, AvatarsModule, ContentSecurityModule],

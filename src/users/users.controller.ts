@@ -2,11 +2,10 @@ import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
-import { TokenVersionStore } from '../auth/token-version.store';
 import { UnauthorizedError } from '../common/errors/app-error';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
 import { MobileVault } from '../data-protection/mobile-vault';
-import { SessionKeyStore } from '../wechat/session-key.store';
+import { AccountService } from './account.service';
 import { UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
 
@@ -16,8 +15,7 @@ import { UsersService } from './users.service';
 export class UsersController {
   constructor(
     private readonly users: UsersService,
-    private readonly versions: TokenVersionStore,
-    private readonly sessionKeys: SessionKeyStore,
+    private readonly account: AccountService,
     private readonly vault: MobileVault,
   ) {}
 
@@ -42,8 +40,6 @@ export class UsersController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async remove(@CurrentUser() caller: AuthenticatedUser): Promise<void> {
-    const deleted = await this.users.softDelete(caller.id);
-    await this.versions.forget(caller.id);
-    if (deleted) await this.sessionKeys.drop(deleted.openId);
+    await this.account.deleteAccount(caller.id);
   }
 }

@@ -100,6 +100,27 @@ export class UsersService {
     return rows[0] ? { openId: rows[0].open_id } : undefined;
   }
 
+  /** The user of an openid, deleted or not (WeChat's pushes name users by openid). */
+  async findIdByOpenId(openId: string): Promise<{ id: number; deleted: boolean } | undefined> {
+    const rows = await this.sql.rows<{ id: number | string; deleted: boolean }>(`SELECT "id", "deleted_at" IS NOT NULL AS "deleted" FROM "wechat_user" WHERE "open_id" = $1`, [openId]);
+    return rows[0] ? { id: Number(rows[0].id), deleted: rows[0].deleted } : undefined;
+  }
+
+  /**
+   * Erases data WeChat told us to delete (privacy push events): nickname and avatar, and/or the
+   * phone number. Returns false when there is no active user.
+   */
+  async erase(id: number, what: { profile?: boolean; mobile?: boolean }): Promise<boolean> {
+    // The avatar awaiting WeChat's check goes with the avatar (and the mobile's hash and time with it, by trigger).
+    const sets = [...(what.profile ? ['"nickname" = NULL', '"avatar_url" = NULL', '"avatar_pending_url" = NULL'] : []), ...(what.mobile ? ['"mobile" = NULL'] : [])];
+    if (sets.length === 0) return (await this.findActive(id)) !== undefined;
+    const rows = await this.sql.rows(`UPDATE "wechat_user" SET ${sets.join(', ')}, "updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${USER_COLUMNS}`, [id]);
+    if (!rows[0]) return false;
+    if (what.profile) await this.sql.rows(`DELETE FROM "avatar_image" WHERE "user_id" = $1`, [id]);
+    await this.remember(UserDto.fromRow(rows[0]));
+    return true;
+  }
+
   private async updateOne(id: number, assignments: string, params: unknown[]): Promise<UserDto> {
     const rows = await this.sql.rows(
       `UPDATE "wechat_user" SET ${assignments} WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${USER_COLUMNS}`,

@@ -6,6 +6,7 @@ import type { Env } from '../../src/config/configuration';
 import { WechatSimulator } from '../../src/sandbox/wechat-simulator';
 import { startWechatSimulatorServer, type WechatSimulatorServer } from '../../src/sandbox/wechat-simulator.server';
 import { AvatarReviewService } from '../../src/profile/avatar-review.service';
+import { WechatPushSender } from '../../src/sandbox/wechat-push-sender';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_APPID = 'wx1234567890test';
@@ -106,8 +107,16 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase } = {
   const baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
 
   const request: TestApp['request'] = (method, path, opts) => callApp(baseUrl, method, path, opts);
-  // The fake WeChat's image verdicts reach the app as WeChat's wxa_media_check push would.
-  wechat.onMediaVerdict = async (push) => void (await running.app.get(AvatarReviewService).applyVerdict(push));
+  // The fake WeChat's image verdicts reach the app as WeChat sends them: a wxa_media_check push,
+  // signed and encrypted (safe mode), to POST /wechat/push. An app without a push Token has no push
+  // route; its verdicts go straight to the handler that route calls.
+  const { pushToken, pushAesKey, appId } = running.config.wechat;
+  const pushSender = pushToken ? new WechatPushSender({ token: pushToken, encodingAesKey: pushAesKey, appId }, () => `${baseUrl}/wechat/push`) : undefined;
+  wechat.onMediaVerdict = async (push) => {
+    if (!pushSender) return void (await running.app.get(AvatarReviewService).applyVerdict(push));
+    const delivery = await pushSender.send({ ...push }, { mode: pushAesKey ? 'safe' : 'plain', format: 'xml' });
+    if (delivery.status !== 200) throw new Error(`push answered ${delivery.status}: ${delivery.answer}`);
+  };
   // The fake WeChat fetches avatar URLs on loopback only: a test never reaches out (others are judged unfetchable).
   const fetchOnLoopback = wechat.fetchMedia;
   wechat.fetchMedia = (url) => (/^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url) ? fetchOnLoopback(url) : Promise.resolve(undefined));

@@ -13,6 +13,7 @@ const EXAMPLE_MESSAGES: Partial<Record<ErrorCode, string>> = {
   SESSION_EXPIRED: 'No WeChat session for this user, call wx.login and log in again',
   WECHAT_UNAVAILABLE: 'WeChat is unavailable: timeout after 5000 ms',
   SERVICE_UNAVAILABLE: 'The database is unavailable, try again later',
+  PUSH_SIGNATURE_MISMATCH: 'Push signature does not match',
 };
 
 /** Documents a route's error answers (`{ statusCode, code, message }`), grouped by HTTP status. */

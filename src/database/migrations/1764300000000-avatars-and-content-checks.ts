@@ -37,6 +37,16 @@ export class AvatarsAndContentChecks1764300000000 implements MigrationInterface 
       )`);
     await q.query(`CREATE UNIQUE INDEX "uq_content_check_trace_id" ON "content_check" ("trace_id")`);
     await q.query(`CREATE INDEX "idx_content_check_user_id" ON "content_check" ("user_id")`);
+    // Every instance keeps recently served images in memory: tell them all at once when one goes.
+    await q.query(`
+      CREATE FUNCTION "avatar_image_deleted_notify"() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('avatar_image_deleted', OLD."id");
+        RETURN OLD;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER "avatar_image_deleted_notify" AFTER DELETE ON "avatar_image"
+      FOR EACH ROW EXECUTE FUNCTION "avatar_image_deleted_notify"()`);
     // A deleted account keeps no pictures, whichever code path deletes it.
     await q.query(`
       CREATE FUNCTION "wechat_user_deleted_drop_avatars"() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -55,6 +65,8 @@ export class AvatarsAndContentChecks1764300000000 implements MigrationInterface 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TRIGGER "wechat_user_deleted_drop_avatars" ON "wechat_user"`);
     await q.query(`DROP FUNCTION "wechat_user_deleted_drop_avatars"()`);
+    await q.query(`DROP TRIGGER "avatar_image_deleted_notify" ON "avatar_image"`);
+    await q.query(`DROP FUNCTION "avatar_image_deleted_notify"()`);
     await q.query(`DROP TABLE "content_check"`);
     await q.query(`DROP TABLE "avatar_image"`);
     await q.query(`ALTER TABLE "wechat_user" DROP COLUMN "avatar_pending_url"`);

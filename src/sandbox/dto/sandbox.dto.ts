@@ -71,3 +71,31 @@ export class SandboxPhoneCodeRequest {
 export class SandboxPhoneCodeResponse {
   @ApiProperty({ description: 'For `POST /wechat/phone` `{ code }`', example: 'sbx_phone_7a8b9c' }) code: string;
 }
+
+export const SANDBOX_PUSH_EVENTS = ['user_authorization_revoke', 'user_authorization_cancellation', 'user_info_modified'] as const;
+
+export class SandboxPushRequest {
+  @ApiProperty({ enum: SANDBOX_PUSH_EVENTS, description: 'The WeChat event to push', example: 'user_authorization_revoke' })
+  @IsIn(SANDBOX_PUSH_EVENTS)
+  event: (typeof SANDBOX_PUSH_EVENTS)[number];
+
+  @ApiProperty({ description: 'The user the event is about', example: 'oSandbox0000000000000000001' })
+  @IsString()
+  @Length(1, 64)
+  openId: string;
+
+  @ApiPropertyOptional({ description: 'user_authorization_revoke only: withdrawn authorisations, comma-separated (6 nickname and avatar, 8 phone number, 19, 20, …)', example: '6,8' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,4}(,\d{1,4}){0,19}$/, { message: 'revokeInfo must be WeChat codes separated by commas, e.g. 6,8' })
+  revokeInfo?: string;
+}
+
+export class SandboxPushResponse {
+  @ApiProperty({ example: 'user_authorization_revoke' }) event: string;
+  @ApiProperty({ example: 'oSandbox0000000000000000001' }) openId: string;
+  @ApiProperty({ description: 'How the sandbox sent it (as WeChat in safe mode)', example: 'safe' }) mode: string;
+  @ApiProperty({ example: 'xml' }) format: string;
+  @ApiProperty({ description: "HTTP status of the service's push route", example: 200 }) status: number;
+  @ApiProperty({ description: 'What the push route answered', example: 'success' }) answer: string;
+}

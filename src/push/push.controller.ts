@@ -1,0 +1,79 @@
+import { applyDecorators, Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/decorators/public.decorator';
+import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
+import { XML_BODY_ROUTE } from './push-body-parser';
+import { PushEventsService } from './push-events.service';
+import { PushReceiver } from './push-receiver';
+
+const SignedQuery = () =>
+  applyDecorators(
+    ApiQuery({ name: 'signature', required: false, description: 'hex SHA-1 of the sorted [Token, timestamp, nonce]; required unless encrypt_type=aes', example: 'f464b24fc39322e44b38aa78f5edd27bd1441696' }),
+    ApiQuery({ name: 'timestamp', required: true, description: 'Unix seconds; refused when more than 300 s from now (messages)', example: '1714036504' }),
+    ApiQuery({ name: 'nonce', required: true, example: '1514711492' }),
+  );
+
+/**
+ * WeChat's message push (消息推送) endpoint, configured in the mini program console. Public (WeChat
+ * authenticates by signature, not by bearer token); answers text/plain as WeChat expects.
+ */
+@ApiTags('wechat push')
+@Public()
+@Controller('wechat/push')
+export class PushController {
+  constructor(
+    private readonly receiver: PushReceiver,
+    private readonly events: PushEventsService,
+  ) {}
+
+  @Get()
+  @Header('content-type', 'text/plain; charset=utf-8')
+  @Header('cache-control', 'no-store')
+  @ApiOperation({
+    summary: 'URL check of the message push configuration',
+    description: 'WeChat calls this when the push URL is saved in the console. Answers `echostr` when `signature` is right. 404 when no push Token is configured.',
+  })
+  @SignedQuery()
+  @ApiQuery({ name: 'echostr', required: true, example: '4375120948345356249' })
+  @ApiOkResponse({ description: 'The echostr, as sent', content: { 'text/plain': { schema: { type: 'string', example: '4375120948345356249' } } } })
+  @ApiErrorResponses('VALIDATION_FAILED', 'PUSH_SIGNATURE_MISMATCH', 'NOT_FOUND')
+  verifyUrl(@Query() query: Record<string, unknown>): string {
+    return this.receiver.verifyUrl(query);
+  }
+
+  @Post()
+  @HttpCode(200)
+  @RouteConfig({ [XML_BODY_ROUTE]: true })
+  @Header('content-type', 'text/plain; charset=utf-8')
+  @Header('cache-control', 'no-store')
+  @ApiOperation({
+    summary: 'A message or event pushed by WeChat',
+    description:
+      'XML or JSON, in plain mode (`signature`), compatible mode or safe mode (`encrypt_type=aes`, `msg_signature` over the `Encrypt` field; AES-256-CBC with the EncodingAESKey). ' +
+      'Privacy events erase data (user_authorization_revoke, user_info_modified, user_authorization_cancellation), wxa_media_check carries image verdicts; every other message is recorded. ' +
+      'Each message is handled once however often WeChat retries it. Answers `success` once the work is stored; 503 when it could not be (WeChat then retries). 404 when no push Token is configured.',
+  })
+  @SignedQuery()
+  @ApiQuery({ name: 'encrypt_type', required: false, enum: ['aes'], description: 'Present in safe and compatible mode' })
+  @ApiQuery({ name: 'msg_signature', required: false, description: 'hex SHA-1 of the sorted [Token, timestamp, nonce, Encrypt] (safe and compatible mode)' })
+  @ApiConsumes('text/xml', 'application/xml', 'application/json')
+  @ApiBody({
+    description: 'The push as WeChat sends it',
+    schema: { type: 'object', additionalProperties: true },
+    examples: {
+      safe: { summary: 'Safe mode (JSON)', value: { ToUserName: 'gh_870882ca4b1', Encrypt: 'RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wv…' } },
+      plain: {
+        summary: 'Plain mode (JSON): a user withdrew nickname and avatar',
+        value: { ToUserName: 'gh_870882ca4b1', FromUserName: 'oaKk346BaWE-eIn4oSRWbaM9vR7s', CreateTime: 1627359464, MsgType: 'event', Event: 'user_authorization_revoke', OpenID: 'oaKk343WOktAaT2ygsX138BGblrg', AppID: 'wx13974bf780d3dc89', RevokeInfo: '6' },
+      },
+    },
+  })
+  @ApiOkResponse({ description: '`success`: the message is handled (or was before)', content: { 'text/plain': { schema: { type: 'string', example: 'success' } } } })
+  @ApiErrorResponses('VALIDATION_FAILED', 'DECRYPT_FAILED', 'PUSH_SIGNATURE_MISMATCH', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'SERVICE_UNAVAILABLE')
+  async receive(@Query() query: Record<string, unknown>, @Body() body: unknown): Promise<string> {
+    const message = this.receiver.open(query, body);
+    await this.events.handle(message);
+    return 'success';
+  }
+}

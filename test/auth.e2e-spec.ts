@@ -229,6 +229,13 @@ describe('auth: tokens, the current user, logout, deletion', () => {
     });
 
     const patch = (body: unknown) => app.request('PATCH', '/users/me', { token, body });
+    /** The fake WeChat's verdict on a pending avatar comes back asynchronously: let it land before the next test. */
+    const verdictLanded = async () => {
+      for (const deadline = Date.now() + 15_000; (await me(token)).body.avatarPending; ) {
+        assert.ok(Date.now() < deadline, 'the image check verdict never came');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
 
     const updates: [field: string, column: keyof UserRow, value: unknown][] = [
       ['nickname', 'nickname', 'New Nick 新昵称'],
@@ -262,6 +269,7 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       assert.deepEqual([answer.body.avatarUrl, answer.body.avatarPending], [before.body.avatarUrl, true]);
       assert.equal((await row(id)).avatar_url, before.body.avatarUrl);
       assert.equal(((await row(id)) as UserRow & { avatar_pending_url: string }).avatar_pending_url, value);
+      await verdictLanded();
     });
 
     test('several fields at once', async () => {
@@ -280,6 +288,7 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       const r = await row(id);
       assert.equal(r.nickname, nickname);
       assert.equal((r as UserRow & { avatar_pending_url: string }).avatar_pending_url, avatarUrl);
+      await verdictLanded();
       assert.equal(r.city, 'c'.repeat(100));
     });
 

@@ -38,7 +38,8 @@ export class ProfileService {
     if (!current) throw new UnauthorizedError('User no longer exists');
     const { avatarUrl, ...rest } = update;
 
-    if (typeof rest.nickname === 'string' && rest.nickname !== current.nickname) {
+    // An empty nickname says nothing WeChat could judge (and msg_sec_check refuses empty content).
+    if (typeof rest.nickname === 'string' && rest.nickname.trim() !== '' && rest.nickname !== current.nickname) {
       const verdict = await this.security.checkText(rest.nickname, current.openId);
       await this.checks.record({ userId, kind: 'nickname', traceId: verdict.traceId, verdict: verdict.suggest, label: verdict.label });
       if (verdict.suggest === 'risky') throw new ContentRiskyError('nickname', verdict.label);

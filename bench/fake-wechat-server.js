@@ -21,6 +21,11 @@ startWechatSimulatorServer(sim, { host: '127.0.0.1', port: 0 }).then((server) =>
       for (let i = 0; i < msg.count; i++) codes.push(sim.issueLoginCode({ openId: `${msg.prefix}${i}` }).code);
       process.send({ type: 'bare-codes', id: msg.id, codes });
     }
+    // The media_url of every image check so far: the avatar URL the bench loads.
+    if (msg.type === 'mediaChecks') {
+      const urls = sim.requests.filter((r) => r.path === '/wxa/media_check_async').map((r) => r.body.media_url);
+      process.send({ type: 'mediaChecks', id: msg.id, urls });
+    }
   });
   process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
 });

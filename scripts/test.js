@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `npm test`: compiles src/ and test/ with tsc (type errors fail the run), provides a PostgreSQL
+ * `npm test`: builds the mini program client (client/, its own tsconfig: the ES2017 output that ships)
+ * and compiles src/ and test/ with tsc (type errors fail either), provides a PostgreSQL
  * server (DATABASE_URL when set, otherwise an embedded one for the whole run), then runs every
  * `*.spec.ts` and `*.e2e-spec.ts` with node's test runner. Each e2e file creates its own database.
  *
@@ -32,6 +33,14 @@ async function main() {
     const m = /^run-(\d+)$/.exec(name);
     if (m && !alive(Number(m[1]))) rmSync(join(builds, name), { recursive: true, force: true });
   }
+  // The client as it ships, built into this run's folder (its tests read it from CLIENT_DIST).
+  const clientDist = join(buildDir, 'client-dist');
+  const clientTsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'client', 'tsconfig.json'), '--outDir', clientDist], { stdio: 'inherit' });
+  if (clientTsc.status !== 0) {
+    console.error('the client build failed: fix the type errors above');
+    rmSync(buildDir, { recursive: true, force: true });
+    process.exit(clientTsc.status ?? 1);
+  }
   // A clean build: compiled tests of deleted sources must not linger and run.
   const tsc = spawnSync(
     process.execPath,
@@ -52,7 +61,7 @@ async function main() {
     process.exit(1);
   }
 
-  const env = { ...process.env, NODE_ENV: 'test' };
+  const env = { ...process.env, NODE_ENV: 'test', CLIENT_DIST: clientDist };
   let embedded;
   if (!env.DATABASE_URL) {
     const { EmbeddedPostgres } = require(join(buildDir, 'src/database/embedded-postgres.js'));

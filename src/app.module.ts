@@ -1,12 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module';
+import { AvatarsModule } from './avatars/avatars.module';
 import { AppCacheModule } from './cache/app-cache.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { AppConfigModule } from './config/config.module';
 import type { AppConfig } from './config/configuration';
+import { DataProtectionModule } from './data-protection/data-protection.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { ProfileModule } from './profile/profile.module';
 import { PushModule } from './push/push.module';
 import { UsersModule } from './users/users.module';
 import { WechatModule } from './wechat/wechat.module';
@@ -31,9 +34,12 @@ export class AppModule {
         LoggingModule.forRoot(logger),
         AppCacheModule,
         DatabaseModule.forRoot(databaseUrl),
+        DataProtectionModule,
         AuthModule,
         UsersModule,
         WechatModule,
+        AvatarsModule,
+        ProfileModule,
         HealthModule,
         PushModule,
         ...(sandbox ? [sandbox] : []),

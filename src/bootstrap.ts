@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ValidationFailedError } from './common/errors/app-error';
+import { registerAvatarUploads } from './avatars/avatar-upload';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { createClientErrorHandler, frameworkErrorHandler } from './common/http/client-error-handler';
 import { registerDrainingAnswer } from './common/http/draining';
@@ -19,6 +20,7 @@ import { createRootLogger } from './common/logging/root-logger';
 import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
 import { devJwtSecret } from './config/dev-jwt-secret';
+import { devDataKey } from './config/profile-settings';
 import { registerPushXmlBodyParser } from './push/push-body-parser';
 import type { WechatSimulator } from './sandbox/wechat-simulator';
 
@@ -48,7 +50,7 @@ export interface RunningApp {
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<RunningApp> {
   const env = options.env ?? process.env;
-  const settings = loadConfig(env, devJwtSecret);
+  const settings = loadConfig(env, devJwtSecret, undefined, devDataKey);
   let config = settings;
   const logger = createRootLogger({ level: config.app.logLevel, pretty: !config.app.production && !options.logDestination && Boolean(process.stdout.isTTY), destination: options.logDestination });
   const cleanups: (() => Promise<void>)[] = [];
@@ -168,6 +170,8 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
   // JSON only (README, API): Nest's own parsers are off (`bodyParser: false`) and ours is the only
   // one left, so any other body is a 415.
   registerJsonBodyParser(fastify);
+  // multipart/form-data for the avatar upload route only (wx.uploadFile); every other route stays JSON-only.
+  registerAvatarUploads(fastify, config.avatars.maxBytes);
   // WeChat's message push may be XML: accepted on that route only (every other route stays JSON-only).
   registerPushXmlBodyParser(fastify);
   registerRequestLogging(fastify, logger);

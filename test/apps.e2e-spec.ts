@@ -224,6 +224,36 @@ describe('several mini programs: two apps', () => {
     assert.deepEqual(ok(await app.request('GET', '/wechat/session', { token: a.token })), { valid: true });
   });
 
+  test("content checks run as the token's app, for the user's openid there; the image verdict comes back on that app's push route", async () => {
+    const unionId = newUnionId();
+    ok(await login(STORE.appId, { unionId }));
+    const b = ok(await login(MEMBER.appId, { unionId }, 'code'));
+    app.wechat.reset();
+    const patched = ok(await app.request('PATCH', '/users/me', { token: b.token, body: { nickname: 'Checked Name', avatarUrl: 'https://cdn.example.com/a.png' } }));
+    assert.equal(patched.openId, b.user.openId);
+    assert.equal(patched.nickname, 'Checked Name');
+    for (const path of ['/wxa/msg_sec_check', '/wxa/media_check_async']) {
+      const check = app.wechat.requests.find((r) => r.path === path);
+      assert.ok(check, `${path} was called`);
+      assert.equal((check.body as { openid: string }).openid, b.user.openId, `${path}: the member openid`);
+      assert.equal(app.wechat.appOfAccessToken(check.query.access_token), MEMBER.appId, `${path}: the member app's access token`);
+    }
+    // The verdict (unfetchable URL: risky) is pushed by the member app to its own route, and handled.
+    for (const deadline = Date.now() + 10_000; ;) {
+      const rows = await app.db.query<{ app_id: string; outcome: string }>(`SELECT app_id, outcome FROM wechat_push_message WHERE event = 'wxa_media_check' AND user_id = $1`, [b.user.id]);
+      if (rows.length) {
+        assert.deepEqual(
+          rows.map((r) => r.app_id),
+          [MEMBER.appId],
+        );
+        assert.match(rows[0].outcome, /^avatar_/);
+        break;
+      }
+      assert.ok(Date.now() < deadline, 'the verdict push never came');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
   test('logout and account deletion act on the account: the tokens of every app stop working', async () => {
     const unionId = newUnionId();
     const a = ok(await login(STORE.appId, { unionId }));

@@ -10,7 +10,7 @@ import { encryptWithSessionKey, JSCODE2SESSION_PATH, sha1Hex, type Fault, type S
 import { startTestApp, TEST_APPID, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
-const USER_KEYS = ['avatarUrl', 'city', 'country', 'createdAt', 'gender', 'id', 'identities', 'mobile', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
+const USER_KEYS = ['avatarPending', 'avatarUrl', 'city', 'country', 'createdAt', 'gender', 'hasMobile', 'id', 'identities', 'mobile', 'mobileVerifiedAt', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
 const SEVEN_DAYS = 7 * 24 * 3600;
 
 type UserRow = WechatUserRow;

@@ -15,6 +15,9 @@ const EXPECTED_COLUMNS = {
   province: { type: 'character varying', nullable: 'YES' },
   city: { type: 'character varying', nullable: 'YES' },
   mobile: { type: 'character varying', nullable: 'YES' },
+  mobile_hash: { type: 'character varying', nullable: 'YES' },
+  mobile_verified_at: { type: 'timestamp with time zone', nullable: 'YES' },
+  avatar_pending_url: { type: 'character varying', nullable: 'YES' },
   open_id: { type: 'character varying', nullable: 'NO' },
   union_id: { type: 'character varying', nullable: 'YES' },
   token_version: { type: 'integer', nullable: 'NO' },
@@ -59,7 +62,7 @@ describe('migrations', () => {
     );
     assert.match(columns.find((c) => c.column_name === 'id')!.column_default ?? '', /nextval/, 'id is serial');
     const byName = Object.fromEntries(indexes.map((i) => [i.indexname, i.indexdef]));
-    assert.deepEqual(Object.keys(byName).sort(), ['idx_wechat_user_revoked_at', 'idx_wechat_user_union_id', 'uq_wechat_user_open_id', 'wechat_user_pkey']);
+    assert.deepEqual(Object.keys(byName).sort(), ['idx_wechat_user_mobile_hash', 'idx_wechat_user_revoked_at', 'idx_wechat_user_union_id', 'uq_wechat_user_open_id', 'wechat_user_pkey']);
     assert.match(byName.uq_wechat_user_open_id, /CREATE UNIQUE INDEX .* \(open_id\)/);
     assert.match(byName.idx_wechat_user_union_id, /CREATE INDEX .* \(union_id\)/);
     assert.match(byName.wechat_user_pkey, /UNIQUE INDEX .* \(id\)/);

@@ -135,7 +135,7 @@ describe('operations', () => {
         DATA_DIR: dataDir,
       });
       // Slow upstream answers keep the logins in flight while the signal arrives.
-      sim.fail('/sns/jscode2session', { kind: 'delay', ms: 700 }, 10);
+      sim.fail('/sns/jscode2session', { kind: 'delay', ms: 3000 }, 10);
       const inFlight = Array.from({ length: 10 }, async () => {
         const { code } = sim.issueLoginCode();
         const res = await fetch(`http://127.0.0.1:${port}/wechat/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });

@@ -13,7 +13,10 @@ import {
   STABLE_TOKEN_PATH,
   type Fault,
 } from '../src/sandbox/wechat-simulator';
-import { startTestApp, TEST_APPID, type HttpAnswer, type TestApp } from './support/test-app';
+import { parseDataKey } from '../src/config/profile-settings';
+import { FieldCipher } from '../src/data-protection/field-cipher';
+import { MOBILE_PURPOSE } from '../src/data-protection/mobile-number';
+import { startTestApp, TEST_APPID, TEST_DATA_KEY, type HttpAnswer, type TestApp } from './support/test-app';
 
 function assertError(res: HttpAnswer, status: number, code: string): void {
   assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.text}`);
@@ -49,7 +52,16 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
   }
 
   const phone = (token: string | undefined, body: unknown) => app.request('POST', '/wechat/phone', { token, body });
-  const mobileRow = async (id: number) => (await app.db.query<{ mobile: string | null }>('SELECT mobile FROM wechat_user WHERE id = $1', [id]))[0]?.mobile;
+  const cipher = new FieldCipher({ current: parseDataKey(TEST_DATA_KEY)!, previous: [] });
+  /** The stored number, opened with the data key; the column itself never holds it in plain text. */
+  const mobileRow = async (id: number) => {
+    const stored = (await app.db.query<{ mobile: string | null }>('SELECT mobile FROM wechat_user WHERE id = $1', [id]))[0]?.mobile;
+    if (stored == null) return stored;
+    assert.match(stored, /^v1\./, 'stored as an envelope');
+    const number = cipher.open(stored, MOBILE_PURPOSE);
+    assert.ok(!stored.includes(number), 'the plain number is not in the column');
+    return number;
+  };
 
   describe('{ code } (current API)', () => {
     test('answers the number, saves it as mobile, and calls getuserphonenumber with the access token', async () => {

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createApp, type RunningApp } from '../src/bootstrap';
-import { MediaCheckVerdicts, type MediaCheckVerdict } from '../src/push/media-check-verdicts';
 import { dedupKey, readPushMessage } from '../src/push/push-message';
 import { WechatPushCrypto } from '../src/push/wechat-push-crypto';
 import { buildWechatPush, type BuiltPush, type PushOptions } from '../src/sandbox/wechat-push-sender';
 import { SessionKeyStore } from '../src/session-keys/session-key.store';
-import { callApp, type HttpAnswer, startTestApp, TEST_APPID, TEST_JWT_SECRET, type TestApp } from './support/test-app';
+import { parseDataKey } from '../src/config/profile-settings';
+import { FieldCipher } from '../src/data-protection/field-cipher';
+import { MOBILE_PURPOSE } from '../src/data-protection/mobile-number';
+import { callApp, type HttpAnswer, startTestApp, TEST_APPID, TEST_DATA_KEY, TEST_JWT_SECRET, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase, type WechatUserRow } from './support/test-database';
 
 /** WeChat message push (消息推送): the receiver, its crypto on the wire, the events' effects, the sandbox push. */
@@ -62,7 +64,12 @@ describe('WeChat message push', () => {
   const send = (built: BuiltPush, overrideQuery: Record<string, string> = {}, body = built.body) =>
     app.request('POST', `/wechat/push?${new URLSearchParams({ ...built.query, ...overrideQuery })}`, { rawBody: body, headers: { 'content-type': built.contentType } });
   const push = (message: Record<string, unknown>, options: PushOptions = {}) => send(buildWechatPush(message, CREDENTIALS, options));
-  const row = async (id: number) => (await app.db.query<WechatUserRow>('SELECT * FROM wechat_user WHERE id = $1', [id]))[0];
+  const cipher = new FieldCipher({ current: parseDataKey(TEST_DATA_KEY)!, previous: [] });
+  /** The user's row, its phone number opened (it is stored encrypted). */
+  const row = async (id: number) => {
+    const r = (await app.db.query<WechatUserRow>('SELECT * FROM wechat_user WHERE id = $1', [id]))[0];
+    return r?.mobile ? { ...r, mobile: cipher.open(r.mobile, MOBILE_PURPOSE) } : r;
+  };
   const pushRows = (openId: string) => app.db.query<PushRow>('SELECT * FROM wechat_push_message WHERE open_id = $1 ORDER BY id', [openId]);
   const me = (token: string) => app.request('GET', '/users/me', { token });
 
@@ -351,40 +358,33 @@ describe('WeChat message push', () => {
     const mediaCheck = (openId: string, traceId: string, suggest: string) =>
       ({ ToUserName: 'gh_870882ca4b1', FromUserName: openId, CreateTime: now(), MsgType: 'event', Event: 'wxa_media_check', appid: TEST_APPID, trace_id: traceId, version: 2, result: { suggest, label: 100 }, detail: [{ strategy: 'content_model', errcode: 0, suggest, label: 100, prob: 90 }], errcode: 0, errmsg: 'ok' });
 
-    test('recorded with its trace_id and verdict; a registered handler gets it once; a failing handler makes WeChat retry', async () => {
+    test('verdicts reach the avatar flow once however often WeChat retries; recorded with trace_id and verdict', async () => {
       const u = await user('media');
-      // Before a handler exists: recorded.
-      assertSuccess(await push(mediaCheck(u.openId, 'trace-before-handler', 'pass')), 'no handler');
-      const [first] = await pushRows(u.openId);
-      assert.equal(first.outcome, 'recorded');
-      assert.deepEqual(first.detail, { traceId: 'trace-before-handler', suggest: 'pass', label: '100' });
+      // An avatar check in progress, as PUT /users/me/avatar leaves it.
+      const mediaUrl = 'https://api.example.test/avatars/AAAAAAAAAAAAAAAAAAAAAA';
+      await app.db.query(`INSERT INTO content_check (user_id, kind, trace_id, verdict, media_url) VALUES ($1, 'avatar', 'trace-risky-1', 'pending', $2)`, [u.id, mediaUrl]);
+      await app.db.query(`UPDATE wechat_user SET avatar_pending_url = $2 WHERE id = $1`, [u.id, mediaUrl]);
 
-      const received: MediaCheckVerdict[] = [];
-      let failNext = true;
-      app.running.app.get(MediaCheckVerdicts).register({
-        async onMediaCheckVerdict(verdict) {
-          if (failNext) {
-            failNext = false;
-            throw new Error('avatar store unavailable');
-          }
-          received.push(verdict);
-          return verdict.suggest === 'risky' ? 'avatar_discarded' : 'avatar_applied';
-        },
-      });
       const built = buildWechatPush(mediaCheck(u.openId, 'trace-risky-1', 'risky'), CREDENTIALS, { mode: 'safe', format: 'json' });
-      assertError(await send(built), 503, 'SERVICE_UNAVAILABLE', 'the handler failed: not success');
-      assert.equal((await pushRows(u.openId)).length, 1, 'the failed attempt is not recorded as handled');
+      assertSuccess(await send(built), 'the verdict');
       assertSuccess(await send(built), 'WeChat’s retry');
       assertSuccess(await send(built), 'a second retry');
-      assert.equal(received.length, 1, 'handled once');
-      assert.equal(received[0].traceId, 'trace-risky-1');
-      assert.equal(received[0].suggest, 'risky');
-      assert.equal(received[0].openId, u.openId);
-      assert.equal(received[0].appId, TEST_APPID);
       const rows = await pushRows(u.openId);
-      assert.equal(rows.length, 2);
-      assert.equal(rows[1].outcome, 'avatar_discarded');
-      assert.equal(Number(rows[1].user_id), u.id);
+      assert.equal(rows.length, 1, 'handled once');
+      assert.equal(rows[0].outcome, 'avatar_rejected');
+      assert.equal(Number(rows[0].user_id), u.id);
+      assert.deepEqual(rows[0].detail, { traceId: 'trace-risky-1', suggest: 'risky', label: '100' });
+      const [check] = await app.db.query<{ verdict: string }>(`SELECT verdict FROM content_check WHERE trace_id = 'trace-risky-1'`);
+      assert.equal(check.verdict, 'risky');
+      const [row] = await app.db.query<{ avatar_pending_url: string | null }>('SELECT avatar_pending_url FROM wechat_user WHERE id = $1', [u.id]);
+      assert.equal(row.avatar_pending_url, null);
+    });
+
+    test('a verdict for a check this service never started is answered success and recorded as unknown', async () => {
+      const u = await user('media-unknown');
+      assertSuccess(await push(mediaCheck(u.openId, 'trace-nobody-started', 'pass')), 'unknown trace');
+      const [row] = await pushRows(u.openId);
+      assert.equal(row.outcome, 'avatar_unknown');
     });
   });
 

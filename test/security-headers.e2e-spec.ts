@@ -116,6 +116,7 @@ describe('docs in production', () => {
   const productionEnv = {
     NODE_ENV: 'production',
     DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    PUBLIC_BASE_URL: 'https://api.example.com',
   };
   let off: TestApp;
   let on: TestApp;

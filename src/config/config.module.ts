@@ -3,13 +3,15 @@ import { ConfigModule, getConfigToken, registerAs } from '@nestjs/config';
 import type { AppConfig } from './configuration';
 
 /** The namespaces of `AppConfig`, each injectable with its decorator below. */
-const NAMESPACES = ['app', 'database', 'cache', 'wechat', 'jwt'] as const satisfies readonly (keyof AppConfig)[];
+const NAMESPACES = ['app', 'database', 'cache', 'wechat', 'jwt', 'avatars', 'dataProtection'] as const satisfies readonly (keyof AppConfig)[];
 
 export const InjectAppSettings = () => Inject(getConfigToken('app'));
 export const InjectDatabaseSettings = () => Inject(getConfigToken('database'));
 export const InjectCacheSettings = () => Inject(getConfigToken('cache'));
 export const InjectWechatSettings = () => Inject(getConfigToken('wechat'));
 export const InjectJwtSettings = () => Inject(getConfigToken('jwt'));
+export const InjectAvatarSettings = () => Inject(getConfigToken('avatars'));
+export const InjectDataProtectionSettings = () => Inject(getConfigToken('dataProtection'));
 
 /**
  * Exposes an already validated `AppConfig` as typed @nestjs/config namespaces.

@@ -9,6 +9,8 @@ const PROD_OK: Env = {
   WECHAT_SECRET: 'prod-secret',
   JWT_SECRET: SECRET32,
   DATABASE_URL: 'postgres://u:p@db:5432/app',
+  DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+  PUBLIC_BASE_URL: 'https://api.example.com',
 };
 
 /** Runs loadConfig expecting a ConfigError; returns its message and problems. */
@@ -101,11 +103,11 @@ describe('loadConfig in production', () => {
 
   test('with nothing set it names every missing variable in one error', () => {
     const err = configError({ NODE_ENV: 'production' }, () => 'd'.repeat(48));
-    for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATABASE_URL']) assert.match(err.message, new RegExp(name));
+    for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATABASE_URL']) assert.match(err.message, new RegExp(name));
   });
 
   test('each missing variable alone is refused and named', () => {
-    for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATABASE_URL']) {
+    for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATABASE_URL', 'PUBLIC_BASE_URL']) {
       const err = configError({ ...PROD_OK, [name]: undefined }, () => 'd'.repeat(48));
       assert.match(err.message, new RegExp(name), `missing ${name}`);
     }

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { type AvatarSettings, type DataProtectionSettings, loadProfileSettings } from './profile-settings';
 
 /** Typed configuration, one object per namespace. Parsed once from the environment at boot. */
 export interface AppSettings {
@@ -61,6 +62,8 @@ export interface AppConfig {
   wechat: WechatSettings;
   jwt: JwtSettings;
   http: HttpSettings;
+  avatars: AvatarSettings;
+  dataProtection: DataProtectionSettings;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -155,7 +158,7 @@ function blank(v: string | undefined): v is undefined {
  * Reads and validates every setting at once, so one failed boot names every problem.
  * `devJwtSecret` is used only outside production when JWT_SECRET is unset.
  */
-export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string, cwd = process.cwd()): AppConfig {
+export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string, cwd = process.cwd(), devDataKey?: (dataDir: string) => string): AppConfig {
   const problems: string[] = [];
   const nodeEnv = env.NODE_ENV === undefined || env.NODE_ENV === '' ? 'development' : env.NODE_ENV;
   // Exact values only: "staging" or "Production" must not quietly count as "not production".
@@ -188,7 +191,7 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
 
   const appsRaw = env.WECHAT_APPS?.trim() ?? '';
   if (production) {
-    const missing = [...(appsRaw ? [] : ['WECHAT_APPID', 'WECHAT_SECRET']), 'JWT_SECRET', 'DATABASE_URL'].filter((k) => blank(env[k]));
+    const missing = [...(appsRaw ? [] : ['WECHAT_APPID', 'WECHAT_SECRET']), 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATABASE_URL'].filter((k) => blank(env[k]));
     if (missing.length) problems.push(`NODE_ENV=production requires ${missing.join(', ')}${appsRaw ? '' : ' (or WECHAT_APPS instead of WECHAT_APPID/WECHAT_SECRET)'}`);
   }
 
@@ -273,9 +276,10 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   const cache: CacheSettings = { redisUrl: url('REDIS_URL', ['redis:', 'rediss:']) };
 
   const http = loadHttpSettings(env, production, int, problems);
+  const { avatars, dataProtection } = loadProfileSettings(env, app, problems, devDataKey);
 
   if (problems.length) throw new ConfigError(problems);
-  return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated }, http };
+  return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated }, http, avatars, dataProtection };
 }
 
 // ---- HTTP edge: timeouts, rate limit, proxies, docs, CORS ----

@@ -32,12 +32,19 @@ describe('WECHAT_APPS', () => {
   });
 
   test('production accepts WECHAT_APPS instead of WECHAT_APPID/WECHAT_SECRET', () => {
-    const c = load({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/app', ...apps([{ appId: 'wxA000', secret: 'sa' }]) });
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(32),
+      DATABASE_URL: 'postgres://u:p@db/app',
+      DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+      AVATAR_MAX_BYTES: '0',
+    };
+    const c = load({ ...production, ...apps([{ appId: 'wxA000', secret: 'sa' }]) });
     assert.deepEqual(
       c.wechat.apps.map((a) => a.appId),
       ['wxA000'],
     );
-    assert.match(problems({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/app' }), /WECHAT_APPID, WECHAT_SECRET.*or WECHAT_APPS/);
+    assert.match(problems(production), /WECHAT_APPID, WECHAT_SECRET.*or WECHAT_APPS/);
   });
 
   test('refused together with the one-app variables', () => {

@@ -4,6 +4,10 @@ import { DataSource } from 'typeorm';
 import { InjectWechatSettings } from '../config/config.module';
 import type { WechatSettings } from '../config/configuration';
 import { adoptOneAppIdentities } from './migrations/1764400000000-create-wechat-identity';
+import { InjectDataProtectionSettings } from '../config/config.module';
+import type { DataProtectionSettings } from '../config/profile-settings';
+import { FieldCipher } from '../data-protection/field-cipher';
+import { provideMigrationCipher } from '../data-protection/migration-cipher';
 
 /** Any constant: instances starting together take turns on it. */
 const MIGRATION_LOCK = 4_242_001;
@@ -19,9 +23,12 @@ export class MigrationRunner implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @InjectWechatSettings() private readonly wechat: Pick<WechatSettings, 'apps'>,
+    @InjectDataProtectionSettings() private readonly dataProtection: DataProtectionSettings,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // Migrations that encrypt stored data get the key this way (never through SQL or the environment).
+    provideMigrationCipher(this.db, new FieldCipher(this.dataProtection));
     const lock = this.db.createQueryRunner();
     await lock.connect();
     try {

@@ -3,7 +3,9 @@ import { getConfigToken } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import type { WechatSettings } from '../config/configuration';
+import { ProfileModule } from '../profile/profile.module';
 import { SandboxController, WECHAT_SIMULATOR } from './sandbox.controller';
+import { SandboxVerdictDelivery } from './sandbox-verdict-delivery';
 import { SandboxPushSenders } from './wechat-push-sender';
 import type { WechatSimulator } from './wechat-simulator';
 
@@ -26,8 +28,9 @@ export class SandboxModule {
   static forRoot(simulator: WechatSimulator): DynamicModule {
     return {
       module: SandboxModule,
+      imports: [ProfileModule],
       controllers: [SandboxController],
-      providers: [{ provide: WECHAT_SIMULATOR, useValue: simulator }, pushSenderProvider],
+      providers: [{ provide: WECHAT_SIMULATOR, useValue: simulator }, pushSenderProvider, SandboxVerdictDelivery],
       exports: [pushSenderProvider],
     };
   }

@@ -8,6 +8,7 @@
  */
 import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fetchMedia, judgeImage, judgeText, mediaCheckPush, type MediaCheckPush } from './simulated-content-checks';
 
 export type Fault =
   | { errcode: number; errmsg?: string }
@@ -106,6 +107,8 @@ export const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
 export const TOKEN_PATH = '/cgi-bin/token';
 export const PHONE_NUMBER_PATH = '/wxa/business/getuserphonenumber';
 export const CHECK_SESSION_PATH = '/wxa/checksession';
+export const MSG_SEC_CHECK_PATH = '/wxa/msg_sec_check';
+export const MEDIA_CHECK_ASYNC_PATH = '/wxa/media_check_async';
 
 const DEFAULT_PHONE = '13800138000';
 const DEFAULT_COUNTRY_CODE = '86';
@@ -238,6 +241,11 @@ function newSessionKey(): string {
   return randomBytes(16).toString('base64');
 }
 
+/** WeChat's trace ids look like `690b03d2-301f6111-35ffbd44`. */
+function newTraceId(): string {
+  return [4, 4, 4].map((n) => randomBytes(n).toString('hex')).join('-');
+}
+
 /** WeChat appends a request id to every error message; clients must not match errmsg exactly. */
 function rid(): string {
   return [4, 4, 4].map((n) => randomBytes(n).toString('hex')).join('-');
@@ -279,6 +287,15 @@ export class WechatSimulator {
   accessTokensIssued = 0;
   /** stable_token calls with force_refresh: true that were answered. */
   forcedRefreshes = 0;
+  /**
+   * Where the verdicts of media_check_async go, as the `wxa_media_check` push WeChat would send
+   * (the sandbox delivers it to the service's push route). Unset: verdicts are only kept in `mediaVerdicts`.
+   */
+  onMediaVerdict?: (push: MediaCheckPush) => Promise<void> | void;
+  /** How the image behind a media_url is fetched; tests replace it to judge URLs that are not on loopback. */
+  fetchMedia: (url: string) => Promise<Buffer | undefined> = fetchMedia;
+  /** Every verdict reached so far, oldest first (capped like `requests`). */
+  readonly mediaVerdicts: MediaCheckPush[] = [];
 
   private readonly now: () => number;
   private readonly accessTokenTtlSeconds: number;
@@ -304,6 +321,8 @@ export class WechatSimulator {
     [TOKEN_PATH]: { method: 'GET', tokenRoute: true, run: (req) => this.tokenRoute(req) },
     [PHONE_NUMBER_PATH]: { method: 'POST', run: (req) => this.phoneNumberRoute(req) },
     [CHECK_SESSION_PATH]: { method: 'GET', run: (req) => this.checkSessionRoute(req) },
+    [MSG_SEC_CHECK_PATH]: { method: 'POST', run: (req) => this.msgSecCheckRoute(req) },
+    [MEDIA_CHECK_ASYNC_PATH]: { method: 'POST', run: (req) => this.mediaCheckAsyncRoute(req) },
   };
 
   constructor(opts: WechatSimulatorOptions) {
@@ -439,6 +458,11 @@ export class WechatSimulator {
     this.issuedPerApp.clear();
     this.forcedRefreshes = 0;
     this.clearFaults();
+  }
+
+  /** The app an access token was issued to (undefined for one never issued). */
+  appOfAccessToken(token: string): string | undefined {
+    return this.accessTokens.get(token)?.appId;
   }
 
   /** Access tokens issued to one app since the last reset() (any route). */
@@ -618,6 +642,57 @@ export class WechatSimulator {
     const sessionKey = this.sessionKeys.get(pair(this.accessTokens.get(q.access_token)!.appId, q.openid));
     if (!sessionKey || hmacSha256Hex(sessionKey, '') !== q.signature) return wxError(87009);
     return json({ errcode: 0, errmsg: 'ok' });
+  }
+
+  /** msg_sec_check v2 (see simulated-content-checks.ts for the rule). */
+  private msgSecCheckRoute(req: SimRequest): SimResponse {
+    const tokenError = this.checkAccessToken(req.query.access_token);
+    if (tokenError) return wxError(tokenError);
+    const body = req.body;
+    if (!isPlainObject(body)) return wxError(47001);
+    const content = stringField(body, 'content');
+    if (content === undefined || body.version !== 2 || typeof body.scene !== 'number' || !stringField(body, 'openid')) return wxError(40003, JSON_TYPE, `invalid args, rid: ${rid()}`);
+    const verdict = judgeText(content);
+    return json({
+      errcode: 0,
+      errmsg: 'ok',
+      result: verdict,
+      detail: [{ strategy: 'content_model', errcode: 0, suggest: verdict.suggest, label: Number(verdict.label), prob: 90 }],
+      trace_id: newTraceId(),
+    });
+  }
+
+  /**
+   * media_check_async v2: answers a trace_id at once, then fetches the image, judges it and hands
+   * the verdict to `onMediaVerdict` (well within a second for an avatar on loopback).
+   */
+  private mediaCheckAsyncRoute(req: SimRequest): SimResponse {
+    const tokenError = this.checkAccessToken(req.query.access_token);
+    if (tokenError) return wxError(tokenError);
+    const body = req.body;
+    if (!isPlainObject(body)) return wxError(47001);
+    const mediaUrl = stringField(body, 'media_url');
+    const openId = stringField(body, 'openid');
+    if (!mediaUrl || !/^https?:\/\//.test(mediaUrl) || body.media_type !== 2 || body.version !== 2 || typeof body.scene !== 'number' || !openId) {
+      return wxError(40003, JSON_TYPE, `invalid args, rid: ${rid()}`);
+    }
+    const traceId = newTraceId();
+    // The verdict is pushed by the mini program whose access token asked.
+    void this.judgeMedia(traceId, mediaUrl, openId, this.accessTokens.get(req.query.access_token)!.appId);
+    return json({ errcode: 0, errmsg: 'ok', trace_id: traceId });
+  }
+
+  private async judgeMedia(traceId: string, mediaUrl: string, openId: string, appId: string): Promise<void> {
+    const image = await this.fetchMedia(mediaUrl);
+    const verdict = image ? await judgeImage(image) : { suggest: 'risky' as const, label: '21000' };
+    const push = mediaCheckPush({ appId, openId, traceId, verdict, now: this.now() });
+    this.mediaVerdicts.push(push);
+    if (this.mediaVerdicts.length >= 2 * this.maxRecordedRequests) this.mediaVerdicts.splice(0, this.mediaVerdicts.length - this.maxRecordedRequests);
+    try {
+      await this.onMediaVerdict?.(push);
+    } catch {
+      // The receiver failed: WeChat would retry later; the sandbox just drops it.
+    }
   }
 
   // ---------------------------------------------------------------- helpers

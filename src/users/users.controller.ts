@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
-import { UpdateUserDto } from './dto/update-user.dto';
+import { MobileVault } from '../data-protection/mobile-vault';
 import { UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
 
@@ -11,23 +11,20 @@ import { UsersService } from './users.service';
 @ApiBearerAuth()
 @Controller('users/me')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly vault: MobileVault,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'The current user' })
   @ApiOkResponse({ type: UserDto })
   @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserDto> {
-    return UserDto.forApp(await this.users.getActive(caller.id), caller.appId);
+    return UserDto.forApp(this.vault.reveal(await this.users.getActive(caller.id)), caller.appId);
   }
 
-  @Patch()
-  @ApiOperation({ summary: 'Update the profile', description: 'Any subset of the fields; `null` clears a field.' })
-  @ApiOkResponse({ type: UserDto })
-  @ApiErrorResponses('VALIDATION_FAILED', 'UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
-  async update(@CurrentUser() caller: AuthenticatedUser, @Body() body: UpdateUserDto): Promise<UserDto> {
-    return UserDto.forApp(await this.users.updateProfile(caller.id, body), caller.appId);
-  }
+  // PATCH /users/me lives in ProfileController (src/profile): a new nickname or avatar passes WeChat's content checks first.
 
   @Delete()
   @HttpCode(204)

@@ -10,7 +10,7 @@ import type { WechatIdentityRepository } from './wechat-identity.repository';
 import { UsersService } from './users.service';
 import type { UserRecord, WechatUserRepository } from './wechat-user.repository';
 
-const user = (id: number): UserDto => ({ id, openId: `o${id}`, unionId: null, nickname: null, avatarUrl: null, gender: null, country: null, province: null, city: null, mobile: null, identities: [{ appId: 'wxA', openId: `o${id}` }], createdAt: '', updatedAt: '' });
+const user = (id: number): UserDto => ({ id, openId: `o${id}`, unionId: null, nickname: null, avatarUrl: null, gender: null, country: null, province: null, city: null, avatarPending: false, mobile: null, hasMobile: false, mobileVerifiedAt: null, identities: [{ appId: 'wxA', openId: `o${id}` }], createdAt: '', updatedAt: '' });
 
 /** A cache whose writes fail while `down` is true (Redis unreachable right after the database committed). */
 class FlakyCache extends VersionedCache {

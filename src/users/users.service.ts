@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { VersionedCache } from '../cache/versioned-cache';
 import { UnauthorizedError } from '../common/errors/app-error';
+import type { SealedMobile } from '../data-protection/mobile-number';
 import { Sql } from '../database/sql';
 import { SessionKeyStore } from '../session-keys/session-key.store';
 import type { UserDto } from './dto/user.dto';
 import { IdentityLinker } from './identity-linker';
 import { TokenRevocations } from './token-revocations';
 import { WechatIdentityRepository } from './wechat-identity.repository';
-import { type ProfileFields, type UserRecord, WechatUserRepository } from './wechat-user.repository';
+import { type ProfileFields, toRecord, type UserRecord, type WechatUserRow, WechatUserRepository } from './wechat-user.repository';
 
 /** Profile fields as WeChat or the client gives them; `undefined` means "not given, keep what is stored". */
 export type WechatProfile = ProfileFields;
@@ -86,8 +87,19 @@ export class UsersService {
     return this.written(await this.repository.updateProfile(id, update));
   }
 
-  async setMobile(id: number, mobile: string): Promise<UserDto> {
+  /** Stores a phone number sealed by MobileVault: the envelope, its lookup hash, and when WeChat gave it. */
+  async setMobile(id: number, mobile: SealedMobile): Promise<UserDto> {
     return this.written(await this.repository.setMobile(id, mobile));
+  }
+
+  /**
+   * Caches a `wechat_user` row written elsewhere (avatar verdicts) after its transaction committed;
+   * like every write here, only if newer than the cached one.
+   */
+  async rememberRow(row: WechatUserRow): Promise<UserDto> {
+    const record = toRecord(row);
+    await this.rememberWritten(record);
+    return record.user;
   }
 
   /** Logout everywhere: every token issued to this user until now stops working. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { SealedMobile } from '../data-protection/mobile-number';
 import { Sql, type SqlExecutor } from '../database/sql';
 import { UserDto } from './dto/user.dto';
 
@@ -27,9 +28,16 @@ export interface UserRecord {
  * Every column a read returns, in one place, with the user's identities (one per mini program,
  * oldest first) so the cached record answers `identities` and per-app openids without a query.
  */
-const COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "gender", "country", "province", "city", "mobile", "created_at", "updated_at", "token_version", "revision", "deleted_at",
+const COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "avatar_pending_url", "gender", "country", "province", "city", "mobile", "mobile_verified_at", "created_at", "updated_at", "token_version", "revision", "deleted_at",
   (SELECT COALESCE(json_agg(json_build_object('appId', i."app_id", 'openId', i."open_id") ORDER BY i."id"), '[]'::json)
    FROM "wechat_identity" i WHERE i."user_id" = "wechat_user"."id") AS "identities"`;
+
+/** What a statement on `wechat_user` written elsewhere (the avatar flow) returns for `UsersService.rememberRow`. */
+export const WECHAT_USER_COLUMNS = COLUMNS;
+
+/** A row with (at least) those columns, as the driver returns it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- driver rows are untyped; UserDto.fromRow reads the columns
+export type WechatUserRow = Record<string, any>;
 
 /**
  * A login of a known identity, in one statement: stamps the identity's last login, then updates the
@@ -51,7 +59,7 @@ const LOGIN_SQL = `
   RETURNING ${COLUMNS}`;
 
 /** Personal data a deletion clears; the row, its id and openid stay so a later login finds the account. */
-const CLEARED_ON_DELETE = `"nickname" = NULL, "avatar_url" = NULL, "gender" = NULL, "country" = NULL, "province" = NULL, "city" = NULL, "mobile" = NULL, "union_id" = NULL`;
+const CLEARED_ON_DELETE = `"nickname" = NULL, "avatar_url" = NULL, "avatar_pending_url" = NULL, "gender" = NULL, "country" = NULL, "province" = NULL, "city" = NULL, "mobile" = NULL, "union_id" = NULL`;
 const REVOKE = `"token_version" = "token_version" + 1, "revoked_at" = clock_timestamp()`;
 
 /**
@@ -108,14 +116,24 @@ export class WechatUserRepository {
     return this.updateActive(id, keys.map((k, i) => `"${PROFILE_COLUMNS[k]}" = $${i + 2}`).join(', '), keys.map((k) => fields[k]));
   }
 
-  setMobile(id: number, mobile: string): Promise<UserRecord | undefined> {
-    return this.updateActive(id, `"mobile" = $2`, [mobile]);
+  /** The sealed envelope, its lookup hash, and when WeChat gave the number. */
+  setMobile(id: number, mobile: SealedMobile): Promise<UserRecord | undefined> {
+    return this.updateActive(id, `"mobile" = $2, "mobile_hash" = $3, "mobile_verified_at" = now()`, [mobile.ciphertext, mobile.lookupHash]);
   }
 
-  /** Clears the profile's nickname and avatar, and/or the phone number, of an active user. */
-  erase(id: number, what: { profile?: boolean; mobile?: boolean }): Promise<UserRecord | undefined> {
-    const sets = [...(what.profile ? ['"nickname" = NULL', '"avatar_url" = NULL'] : []), ...(what.mobile ? ['"mobile" = NULL'] : [])];
-    return this.updateActive(id, sets.join(', '), []);
+  /**
+   * Clears the profile's nickname and avatar (the one awaiting its check and every stored image
+   * too), and/or the phone number (a trigger clears its hash and time with it), of an active user.
+   */
+  async erase(id: number, what: { profile?: boolean; mobile?: boolean }): Promise<UserRecord | undefined> {
+    const sets = [...(what.profile ? ['"nickname" = NULL', '"avatar_url" = NULL', '"avatar_pending_url" = NULL'] : []), ...(what.mobile ? ['"mobile" = NULL'] : [])];
+    const rows = await this.sql.rows(
+      `WITH "erased" AS (UPDATE "wechat_user" SET ${sets.join(', ')}, "updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${COLUMNS}),
+            "images" AS (DELETE FROM "avatar_image" WHERE $2 AND "user_id" IN (SELECT "id" FROM "erased"))
+       SELECT * FROM "erased"`,
+      [id, Boolean(what.profile)],
+    );
+    return rows[0] && toRecord(rows[0]);
   }
 
   /** Every token issued until now stops working. */
@@ -147,7 +165,6 @@ export class WechatUserRepository {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- driver rows are untyped; UserDto.fromRow reads the columns
-function toRecord(row: Record<string, any>): UserRecord {
+export function toRecord(row: WechatUserRow): UserRecord {
   return { user: UserDto.fromRow(row), revision: Number(row.revision), tokenVersion: row.token_version, deleted: row.deleted_at !== null };
 }

@@ -3,6 +3,7 @@ import { TokenService } from '../auth/token.service';
 import { ValidationFailedError } from '../common/errors/app-error';
 import { codePointLength, textProblem, truncateCodePoints } from '../common/text';
 import { SessionKeyStore } from '../session-keys/session-key.store';
+import { MobileVault } from '../data-protection/mobile-vault';
 import { UserDto } from '../users/dto/user.dto';
 import { UsersService, type WechatProfile } from '../users/users.service';
 import { WechatApps } from '../wechat-apps/wechat-apps';
@@ -33,6 +34,7 @@ export class WechatLoginService {
     private readonly users: UsersService,
     private readonly sessionKeys: SessionKeyStore,
     private readonly tokens: TokenService,
+    private readonly vault: MobileVault,
     private readonly apps: WechatApps,
   ) {}
 
@@ -68,7 +70,7 @@ export class WechatLoginService {
       await this.sessionKeys.drop(app.appId, session.openId).catch(() => undefined);
       throw err;
     }
-    return { ...this.tokens.issue(written.user.id, written.tokenVersion, app.appId), user: UserDto.forApp(written.user, app.appId) };
+    return { ...this.tokens.issue(written.user.id, written.tokenVersion, app.appId), user: UserDto.forApp(this.vault.reveal(written.user), app.appId) };
   }
 }
 

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { MobileVault } from '../data-protection/mobile-vault';
 import { openIdIn } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import type { PhoneNumberRequest } from './dto/phone-number.request';
@@ -19,19 +20,24 @@ interface PhoneInfo {
 /** `POST /wechat/phone`: the user's phone number from WeChat, saved as their `mobile`. */
 @Injectable()
 export class WechatPhoneService {
+  private readonly logger = new Logger(WechatPhoneService.name);
+
   constructor(
     private readonly serverApi: WechatServerApi,
     private readonly crypto: WechatCrypto,
     private readonly sessionKeys: SessionKeyStore,
     private readonly users: UsersService,
+    private readonly vault: MobileVault,
   ) {}
 
   /** The caller's identity in the mini program of its token: that app's openid, access token and session key. */
   async resolve(caller: Pick<AuthenticatedUser, 'id' | 'appId'>, request: PhoneNumberRequest): Promise<PhoneNumberResponse> {
-    const user = await this.users.getActive(caller.id);
+    const userId = caller.id;
+    const user = await this.users.getActive(userId);
     const openId = openIdIn(user, caller.appId);
     const phone = request.code !== undefined ? await this.byCode(caller.appId, request.code, openId) : await this.byEncryptedData(caller.appId, openId, request.encryptedData!, request.iv!);
-    await this.users.setMobile(caller.id, phone.phoneNumber);
+    await this.users.setMobile(userId, this.vault.seal(phone.phoneNumber));
+    this.logger.log({ userId, mobile: this.vault.mask(phone.phoneNumber) }, `phone number ${this.vault.mask(phone.phoneNumber)} saved for user ${userId}`);
     return phone;
   }
 

@@ -5,11 +5,15 @@ import { createApp, type RunningApp } from '../../src/bootstrap';
 import type { Env, WechatAppSettings } from '../../src/config/configuration';
 import { WechatSimulator } from '../../src/sandbox/wechat-simulator';
 import { startWechatSimulatorServer, type WechatSimulatorServer } from '../../src/sandbox/wechat-simulator.server';
+import { AvatarReviewService } from '../../src/profile/avatar-review.service';
+import { WechatPushSender } from '../../src/sandbox/wechat-push-sender';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_APPID = 'wx1234567890test';
 export const TEST_SECRET = 'test-app-secret-0123456789abcdef';
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
+/** One data key for every test app, so apps sharing a database read each other's phone numbers. */
+export const TEST_DATA_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface HttpAnswer<T = any> {
   status: number;
@@ -93,6 +97,7 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase; apps
         WECHAT_API_BASE_URL: server.url,
         WECHAT_TIMEOUT_MS: '1500',
         JWT_SECRET: TEST_JWT_SECRET,
+        DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
         LOG_LEVEL: 'debug',
         DATA_DIR: dataDir,
         // Tests log in far more often than a client IP may (the limit has tests of its own).
@@ -101,7 +106,8 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase; apps
       },
       logDestination: { write: (line: string) => void logLines.push(line) },
     });
-    await running.app.listen({ port: 0, host: '127.0.0.1' });
+    // A fixed PORT (tests of avatar URLs set it together with PUBLIC_BASE_URL), or any free one.
+    await running.app.listen({ port: Number(options.env?.PORT ?? 0), host: '127.0.0.1' });
   } catch (err) {
     await server.close();
     if (!options.db) await db.drop();
@@ -110,6 +116,25 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase; apps
   const baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
 
   const request: TestApp['request'] = (method, path, opts) => callApp(baseUrl, method, path, opts);
+  // The fake WeChat's image verdicts reach the app as WeChat sends them: a wxa_media_check push,
+  // signed and encrypted (safe mode), to the push route of the app that asked. An app without a push
+  // Token has no push route; its verdicts go straight to the handler that route calls.
+  const configured = running.config.wechat.apps;
+  const pushPath = (appId: string) => (configured.length === 1 ? '/wechat/push' : `/wechat/push/${appId}`);
+  const pushSenders = new Map(
+    configured
+      .filter((app) => app.pushToken)
+      .map((app) => [app.appId, new WechatPushSender({ token: app.pushToken!, encodingAesKey: app.pushAesKey, appId: app.appId }, () => baseUrl + pushPath(app.appId))] as const),
+  );
+  wechat.onMediaVerdict = async (push) => {
+    const pushSender = pushSenders.get(push.appid);
+    if (!pushSender) return void (await running.app.get(AvatarReviewService).applyVerdict(push));
+    const delivery = await pushSender.send({ ...push }, { mode: configured.find((a) => a.appId === push.appid)?.pushAesKey ? 'safe' : 'plain', format: 'xml' });
+    if (delivery.status !== 200) throw new Error(`push answered ${delivery.status}: ${delivery.answer}`);
+  };
+  // The fake WeChat fetches avatar URLs on loopback only: a test never reaches out (others are judged unfetchable).
+  const fetchOnLoopback = wechat.fetchMedia;
+  wechat.fetchMedia = (url) => (/^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url) ? fetchOnLoopback(url) : Promise.resolve(undefined));
 
   return {
     baseUrl,

@@ -19,6 +19,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
   FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  // A path parameter longer than any id of ours: no such resource.
+  FST_ERR_MAX_PARAM_LENGTH: 'NOT_FOUND',
 };
 
 const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {

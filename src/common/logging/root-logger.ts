@@ -1,10 +1,14 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { maskMobile } from '../../data-protection/mobile-number';
 
 /**
  * Everything that must never reach a log line, wherever it appears: tokens, WeChat credentials,
  * session keys and encrypted user data (README, Security notes). Upstream calls are logged
  * by path only, so query strings carrying `secret`, `js_code` or `access_token` never get here.
  */
+const PHONE_PATHS = ['*.mobile', '*.phoneNumber', '*.purePhoneNumber'];
+const PHONE_KEYS = new Set(PHONE_PATHS.map((p) => p.slice(2)));
+
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -20,6 +24,8 @@ export const REDACTED_PATHS = [
   '*.js_code',
   '*.jsCode',
   '*.password',
+  // Phone numbers are masked rather than removed (138****8000), so a line still says which one.
+  ...PHONE_PATHS,
 ];
 
 export interface RootLoggerOptions {
@@ -32,7 +38,7 @@ export interface RootLoggerOptions {
 export function createRootLogger({ level, pretty, destination }: RootLoggerOptions): Logger {
   const options = {
     level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACTED_PATHS, censor: (value: unknown, path: string[]) => (PHONE_KEYS.has(path[path.length - 1]) ? maskMobile(String(value)) : '[redacted]') },
     // Epoch milliseconds: a third of the cost of an ISO string on every line; pino-pretty shows it readable.
     timestamp: pino.stdTimeFunctions.epochTime,
   };

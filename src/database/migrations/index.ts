@@ -1,7 +1,16 @@
 import { CreateWechatUser1764000000000 } from './1764000000000-create-wechat-user';
 import { HardenWechatUser1764100000000 } from './1764100000000-harden-wechat-user';
 import { CreateWechatPushMessage1764200000000 } from './1764200000000-create-wechat-push-message';
+import { AvatarsAndContentChecks1764300000000 } from './1764300000000-avatars-and-content-checks';
+import { EncryptMobile1764310000000 } from './1764310000000-encrypt-mobile';
 import { CreateWechatIdentity1764400000000 } from './1764400000000-create-wechat-identity';
 
 /** Every migration, in order. Listed explicitly so the compiled app never depends on file globs. */
-export const MIGRATIONS = [CreateWechatUser1764000000000, HardenWechatUser1764100000000, CreateWechatPushMessage1764200000000, CreateWechatIdentity1764400000000];
+export const MIGRATIONS = [
+  CreateWechatUser1764000000000,
+  HardenWechatUser1764100000000,
+  CreateWechatPushMessage1764200000000,
+  AvatarsAndContentChecks1764300000000,
+  EncryptMobile1764310000000,
+  CreateWechatIdentity1764400000000,
+];

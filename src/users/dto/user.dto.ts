@@ -38,8 +38,17 @@ export class UserDto {
   @ApiProperty({ type: String, nullable: true, example: 'Shenzhen' })
   city: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Phone number saved by POST /wechat/phone', example: '13800138000' })
+  @ApiProperty({ type: Boolean, description: 'A newer avatar awaits the verdict of WeChat\'s image check; `avatarUrl` is the last one that passed', example: false })
+  avatarPending: boolean;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Phone number saved by POST /wechat/phone (only ever in the owner\'s own answers; encrypted at rest)', example: '13800138000' })
   mobile: string | null;
+
+  @ApiProperty({ type: Boolean, description: 'A phone number is on file: do not show the getPhoneNumber button again (WeChat bills each use)', example: true })
+  hasMobile: boolean;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When WeChat last gave the phone number', example: '2026-11-24T08:03:00.000Z' })
+  mobileVerifiedAt: string | null;
 
   @ApiProperty({ type: [IdentityDto], description: 'The openid of this user in each mini program it logged in to, oldest first (linked by unionid)' })
   identities: IdentityDto[];
@@ -63,7 +72,11 @@ export class UserDto {
       country: row.country,
       province: row.province,
       city: row.city,
+      avatarPending: row.avatar_pending_url != null,
+      // Still the stored envelope here (the profile cache keeps it so); MobileVault.reveal opens it for the owner.
       mobile: row.mobile,
+      hasMobile: row.mobile != null,
+      mobileVerifiedAt: row.mobile_verified_at ? new Date(row.mobile_verified_at).toISOString() : null,
       identities: Array.isArray(row.identities) ? row.identities : [],
       createdAt: new Date(row.created_at).toISOString(),
       updatedAt: new Date(row.updated_at).toISOString(),

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { dataKeyId, devDataKey, loadProfileSettings, parseDataKey } from './profile-settings';
+
+const KEY = Buffer.alloc(32, 9).toString('base64');
+const dev = { production: false, port: 3000, dataDir: '/nonexistent' };
+const prod = { ...dev, production: true };
+
+function load(env: Record<string, string>, app = dev) {
+  const problems: string[] = [];
+  const settings = loadProfileSettings(env, app, problems);
+  return { ...settings, problems };
+}
+
+describe('profile settings', () => {
+  test('development defaults: 2 MiB avatars, PUBLIC_BASE_URL on localhost:PORT, a generated key', () => {
+    const s = load({});
+    assert.deepEqual(s.problems, []);
+    assert.equal(s.avatars.maxBytes, 2097152);
+    assert.equal(s.avatars.publicBaseUrl, 'http://localhost:3000');
+    assert.equal(s.dataProtection.generated, true);
+    assert.equal(s.dataProtection.current.key.length, 32);
+  });
+
+  test('a configured key: parsed from base64 (or base64url), its id a fingerprint, not the key', () => {
+    const s = load({ DATA_ENCRYPTION_KEY: KEY, DATA_ENCRYPTION_PREVIOUS_KEYS: Buffer.alloc(32, 3).toString('base64url') });
+    assert.deepEqual(s.problems, []);
+    assert.equal(s.dataProtection.generated, false);
+    assert.deepEqual(s.dataProtection.current.key, Buffer.alloc(32, 9));
+    assert.equal(s.dataProtection.current.id, dataKeyId(Buffer.alloc(32, 9)));
+    assert.notEqual(s.dataProtection.current.id, s.dataProtection.previous[0].id);
+    assert.ok(!KEY.includes(s.dataProtection.current.id));
+  });
+
+  test('bad values are named', () => {
+    const s = load({ DATA_ENCRYPTION_KEY: 'short', AVATAR_MAX_BYTES: '-1', PUBLIC_BASE_URL: 'ftp://x', DATA_ENCRYPTION_PREVIOUS_KEYS: 'nope' });
+    assert.equal(s.problems.length, 4, s.problems.join('\n'));
+    for (const name of ['DATA_ENCRYPTION_KEY', 'AVATAR_MAX_BYTES', 'PUBLIC_BASE_URL', 'DATA_ENCRYPTION_PREVIOUS_KEYS']) assert.ok(s.problems.some((p) => p.includes(name)), name);
+    assert.equal(parseDataKey(Buffer.alloc(31).toString('base64')), undefined);
+  });
+
+  test('production: PUBLIC_BASE_URL required (https) while avatars are on; AVATAR_MAX_BYTES=0 turns them off', () => {
+    assert.match(load({ DATA_ENCRYPTION_KEY: KEY }, prod).problems.join(), /PUBLIC_BASE_URL/);
+    assert.match(load({ DATA_ENCRYPTION_KEY: KEY, PUBLIC_BASE_URL: 'http://api.example.com' }, prod).problems.join(), /https/);
+    assert.deepEqual(load({ DATA_ENCRYPTION_KEY: KEY, PUBLIC_BASE_URL: 'https://api.example.com/' }, prod).problems, []);
+    assert.equal(load({ DATA_ENCRYPTION_KEY: KEY, PUBLIC_BASE_URL: 'https://api.example.com/' }, prod).avatars.publicBaseUrl, 'https://api.example.com');
+    assert.deepEqual(load({ DATA_ENCRYPTION_KEY: KEY, AVATAR_MAX_BYTES: '0' }, prod).problems, []);
+  });
+
+  test('the development key is generated once and kept (0600) under the data folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'devkey-'));
+    try {
+      const first = devDataKey(dir);
+      assert.ok(parseDataKey(first));
+      assert.equal(devDataKey(dir), first);
+      assert.equal(readFileSync(join(dir, 'dev-data-encryption-key'), 'utf8').trim(), first);
+      assert.equal(statSync(join(dir, 'dev-data-encryption-key')).mode & 0o777, 0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,7 +5,6 @@
  */
 import { createClient } from '@keyv/redis';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';

@@ -1,6 +1,4 @@
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 /** Avatar uploads and the URL WeChat's image check fetches them from. */
 export interface AvatarSettings {

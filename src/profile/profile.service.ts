@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AvatarImageProcessor } from '../avatars/avatar-image.processor';
 import { AvatarStore } from '../avatars/avatar.store';
-import { UnauthorizedError } from '../common/errors/app-error';
 import { ContentCheckStore } from '../content-security/content-check.store';
 import { ContentSecurityClient } from '../content-security/content-security.client';
 import { ContentRiskyError } from '../content-security/content-security.errors';
@@ -34,8 +33,7 @@ export class ProfileService {
    * are stored as given.
    */
   async update(userId: number, update: UpdateUserDto): Promise<UserDto> {
-    const current = await this.users.findActive(userId);
-    if (!current) throw new UnauthorizedError('User no longer exists');
+    const current = await this.users.getActive(userId);
     const { avatarUrl, ...rest } = update;
 
     // An empty nickname says nothing WeChat could judge (and msg_sec_check refuses empty content).
@@ -57,8 +55,7 @@ export class ProfileService {
 
   /** `PUT|POST /users/me/avatar`: re-encode, store, send to the image check; 202 with `avatarPending`. */
   async uploadAvatar(userId: number, upload: Buffer): Promise<UserDto> {
-    const current = await this.users.findActive(userId);
-    if (!current) throw new UnauthorizedError('User no longer exists');
+    const current = await this.users.getActive(userId);
     const image = await this.processor.process(upload);
     const avatarId = await this.avatars.insert(userId, image);
     return this.vault.reveal(await this.reviews.submit(current, this.reviews.urlOf(avatarId), avatarId));

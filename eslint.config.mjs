@@ -40,5 +40,10 @@ export default defineConfig(
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // Mini program pages: App, Page, getApp and wx are the runtime's globals.
+    files: ['client/examples/**/*.js'],
+    languageOptions: { globals: { App: 'readonly', Page: 'readonly', getApp: 'readonly', wx: 'readonly' } },
+  },
   prettier,
 );

@@ -66,7 +66,6 @@ const ROUTES = [
 ];
 
 const children = [];
-let wechatChild;
 
 function parseArgs(argv) {
   const out = {};
@@ -190,7 +189,6 @@ async function main() {
   const fastifyHello = await forkReady('baseline-server.js', {});
   const nestHello = await forkReady('nest-hello-server.js', {});
   const wechat = await forkReady('fake-wechat-server.js', { BENCH_APPID: APPID, BENCH_SECRET: SECRET });
-  wechatChild = wechat.child;
   const { freeLoopbackPort } = require(join(root, 'dist', 'common', 'system.js'));
   const port = await freeLoopbackPort();
   const appEnv = {
@@ -207,7 +205,6 @@ async function main() {
     LOGIN_RATE_LIMIT: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     DATA_DIR: join(root, '.data', 'bench'),
-    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     // Production wants https here (WeChat fetches avatars from it); the bench reads the id off it.
     PUBLIC_BASE_URL: `https://127.0.0.1:${port}`,
   };

@@ -19,8 +19,7 @@ import { RouteMethods } from './common/http/route-methods';
 import { createRootLogger } from './common/logging/root-logger';
 import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
-import { devJwtSecret } from './config/dev-jwt-secret';
-import { devDataKey } from './config/profile-settings';
+import { keepDevelopmentSecrets } from './config/development-secrets';
 import { registerPushXmlBodyParser } from './push/push-body-parser';
 import type { WechatSimulator } from './sandbox/wechat-simulator';
 
@@ -50,7 +49,9 @@ export interface RunningApp {
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<RunningApp> {
   const env = options.env ?? process.env;
-  const settings = loadConfig(env, devJwtSecret, undefined, devDataKey);
+  // The configuration is a pure function of the environment; keeping development secrets on disk is
+  // this start-up step's side effect, like starting the embedded database below.
+  const settings = keepDevelopmentSecrets(loadConfig(env));
   let config = settings;
   const logger = createRootLogger({ level: config.app.logLevel, pretty: !config.app.production && !options.logDestination && Boolean(process.stdout.isTTY), destination: options.logDestination });
   const cleanups: (() => Promise<void>)[] = [];

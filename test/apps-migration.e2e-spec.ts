@@ -54,6 +54,8 @@ describe('in-place migration from the one-app schema', () => {
     );
     [bob] = await db.query<OldUser>(`INSERT INTO wechat_user (open_id, deleted_at) VALUES ('oBobOneApp00000000000000002', now()) RETURNING id, open_id, union_id`);
     [carol] = await db.query<OldUser>(`INSERT INTO wechat_user (open_id, union_id) VALUES ('oCarolOneApp000000000000003', 'uCarolUnion') RETURNING id, open_id, union_id`);
+    // A session key row of the one-app version (without Redis they are rows).
+    await db.query(`INSERT INTO wechat_session_key (open_id, session_key, expires_at) VALUES ($1, 'sealed-by-the-one-app-version', now() + interval '1 day')`, [alice.open_id]);
     aliceToken = oneAppToken(alice.id, 0);
     carolOldToken = oneAppToken(carol.id, 0);
     // Carol logged out under the one-app version: her token version moved on.
@@ -80,6 +82,7 @@ describe('in-place migration from the one-app schema', () => {
         { user_id: carol.id, app_id: TEST_APPID, open_id: carol.open_id, union_id: 'uCarolUnion' },
       ]);
       assert.deepEqual(await db.query(`SELECT 1 FROM wechat_identity WHERE app_id = $1`, [ONE_APP_PLACEHOLDER]), [], 'no placeholder left');
+      assert.deepEqual(await db.query('SELECT app_id, open_id FROM wechat_session_key'), [{ app_id: TEST_APPID, open_id: alice.open_id }], "the session key is the app's too");
       const users = await db.query<{ id: number; open_id: string; nickname: string | null }>('SELECT id, open_id, nickname FROM wechat_user ORDER BY id');
       assert.deepEqual(
         users.map((u) => u.open_id),

@@ -50,6 +50,7 @@ function launch(app: SandboxApp) {
   let appInstance: Record<string, any> | undefined;
   let pageDefinition: Record<string, any> | undefined;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the shipped CommonJS build, as a mini program loads it
     const modules = { 'wechat-miniprogram-login-client': require(clientDist()), './config': { apiBaseUrl: app.baseUrl } };
     runModule('app.js', { App: (def: Record<string, any>) => (appInstance = def) }, modules);
     runModule('pages/profile/profile.js', { Page: (def: Record<string, any>) => (pageDefinition = def), getApp: () => appInstance }, modules);

@@ -5,7 +5,6 @@
  */
 import { createClient } from '@keyv/redis';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -326,16 +325,30 @@ describe('bounded waits and storage that scales', () => {
   });
 });
 
-test('session keys are not evicted by other users\' traffic (no Redis)', async () => {
-  const app = await startTestApp();
+test('without Redis, session keys are rows of their own: sealed, never evicted by other users, kept across a restart', async () => {
+  const db = await createTestDatabase();
+  let app = await startTestApp({ db });
   try {
-    const store = app.running.app.get(SessionKeyStore);
-    const key = randomBytes(16).toString('base64');
-    await store.save(TEST_APPID, 'oFirstUser', key);
-    // Far more users than the old shared LRU held next to profiles and token versions.
-    for (let i = 0; i < 150_000; i++) await store.save(TEST_APPID, `oOther${i}`, key);
-    assert.equal(await store.get(TEST_APPID, 'oFirstUser'), key);
+    const openId = newOpenId();
+    const login = await app.login({ openId }, 'code');
+    assert.equal(login.status, 200, login.text);
+    const sessionKey = app.wechat.currentSessionKey(openId)!;
+    const [row] = await db.query<{ session_key: string }>('SELECT session_key FROM wechat_session_key WHERE open_id = $1', [openId]);
+    assert.ok(row, 'stored in the database');
+    assert.ok(!row.session_key.includes(sessionKey), 'sealed, not the key itself');
+    // Other users' logins cannot push it out: the memory caches are bounded, this store is not a cache.
+    for (let i = 0; i < 20; i++) assert.equal((await app.login({ openId: newOpenId() }, 'code')).status, 200);
+    assert.equal(await app.running.app.get(SessionKeyStore).get(TEST_APPID, openId), sessionKey);
+    // A restarted instance still has it: a legacy phone decrypt works without a new login.
+    const wechat = app.wechat;
+    await app.close();
+    app = await startTestApp({ db });
+    const data = wechat.encryptPhoneForSession(openId, '13900001234');
+    const phone = await app.request('POST', '/wechat/phone', { token: login.body.token, body: data });
+    assert.equal(phone.status, 200, phone.text);
+    assert.equal(phone.body.phoneNumber, '13900001234');
   } finally {
     await app.close();
+    await db.drop();
   }
 });

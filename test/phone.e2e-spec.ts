@@ -293,23 +293,29 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
     });
   });
 
-  describe('a second instance without the session_key', () => {
-    test('no stored session_key (another instance without a shared cache) → 401 SESSION_EXPIRED', async () => {
+  describe('no stored session_key', () => {
+    test('the stored key gone (expired) → legacy decrypt 401 SESSION_EXPIRED, session { valid: false } without asking WeChat', async () => {
       const user = await newUser();
       const data = app.wechat.encryptPhoneForSession(user.openId, '13500000007');
-      // Same database and JWT secret, its own memory cache: it knows the user but not the session_key.
+      const before = app.wechat.requests.length;
+      // Without Redis the keys are rows: one that expired is as good as gone.
+      await app.db.query(`UPDATE wechat_session_key SET expires_at = now() - interval '1 second' WHERE open_id = $1`, [user.openId]);
+      assertError(await app.request('POST', '/wechat/phone', { token: user.token, body: data }), 401, 'SESSION_EXPIRED');
+      assert.equal(await mobileRow(user.id), null);
+      const session = await app.request('GET', '/wechat/session', { token: user.token });
+      assert.equal(session.status, 200, session.text);
+      assert.deepEqual(session.body, { valid: false });
+      assert.deepEqual(app.wechat.requests.slice(before).map((r) => r.path), [], 'WeChat was not asked');
+    });
+
+    test('a second instance on the same database has the session_key too (no Redis needed)', async () => {
+      const user = await newUser();
+      const data = app.wechat.encryptPhoneForSession(user.openId, '13500000008');
       const other = await startTestApp({ db: app.db });
       try {
-        const me = await other.request('GET', '/users/me', { token: user.token });
-        assert.equal(me.status, 200, `test setup: the token must work on the second instance: ${me.text}`);
-        assertError(await other.request('POST', '/wechat/phone', { token: user.token, body: data }), 401, 'SESSION_EXPIRED');
-        assert.equal(await mobileRow(user.id), null);
-
-        // GET /wechat/session there: no stored key → valid false, without asking WeChat.
-        const session = await other.request('GET', '/wechat/session', { token: user.token });
-        assert.equal(session.status, 200, session.text);
-        assert.deepEqual(session.body, { valid: false });
-        assert.deepEqual(other.wechat.requests.map((r) => r.path), []);
+        const phone = await other.request('POST', '/wechat/phone', { token: user.token, body: data });
+        assert.equal(phone.status, 200, phone.text);
+        assert.equal(phone.body.phoneNumber, '13500000008');
       } finally {
         await other.close();
       }

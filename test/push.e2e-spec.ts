@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createApp, type RunningApp } from '../src/bootstrap';
+import type { RunningApp } from '../src/bootstrap';
 import { dedupKey, readPushMessage } from '../src/push/push-message';
 import { WechatPushCrypto } from '../src/push/wechat-push-crypto';
 import { buildWechatPush, type BuiltPush, type PushOptions } from '../src/sandbox/wechat-push-sender';
@@ -11,8 +8,8 @@ import { SessionKeyStore } from '../src/session-keys/session-key.store';
 import { parseDataKey } from '../src/config/profile-settings';
 import { FieldCipher } from '../src/data-protection/field-cipher';
 import { MOBILE_PURPOSE } from '../src/data-protection/mobile-number';
-import { callApp, type HttpAnswer, startTestApp, TEST_APPID, TEST_DATA_KEY, TEST_JWT_SECRET, type TestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase, type WechatUserRow } from './support/test-database';
+import { callApp, type HttpAnswer, type SandboxApp, startSandboxApp, startTestApp, TEST_APPID, TEST_DATA_KEY, type TestApp } from './support/test-app';
+import type { TestDatabase, WechatUserRow } from './support/test-database';
 
 /** WeChat message push (消息推送): the receiver, its crypto on the wire, the events' effects, the sandbox push. */
 
@@ -433,27 +430,17 @@ describe('WeChat message push without a Token configured', () => {
 });
 
 describe('sandbox: POST /sandbox/push', () => {
+  let sandbox: SandboxApp;
   let running: RunningApp;
   let db: TestDatabase;
-  let dataDir: string;
   let baseUrl: string;
   const call = (method: string, path: string, opts?: Parameters<typeof callApp>[3]) => callApp(baseUrl, method, path, opts);
 
   before(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-push-sandbox-'));
-    running = await createApp({
-      env: { NODE_ENV: 'test', DATABASE_URL: db.url, WECHAT_SANDBOX: 'true', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
-      logDestination: { write: () => undefined },
-    });
-    await running.app.listen({ port: 0, host: '127.0.0.1' });
-    baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
+    sandbox = await startSandboxApp();
+    ({ running, db, baseUrl } = sandbox);
   });
-  after(async () => {
-    await running?.close();
-    await db?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => sandbox?.close());
 
   async function sandboxUser(nickName: string): Promise<{ token: string; openId: string; id: number }> {
     const wx = await call('POST', '/sandbox/wx-login', { body: { nickName, avatarUrl: 'https://example.com/a.png' } });

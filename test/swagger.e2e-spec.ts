@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApp, type RunningApp } from '../src/bootstrap';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import type { RunningApp } from '../src/bootstrap';
+import { type SandboxApp, startSandboxApp, startTestApp, type TestApp } from './support/test-app';
 
 type Doc = {
   openapi: string;
@@ -193,26 +189,15 @@ describe('OpenAPI documentation (credentials configured: no sandbox)', () => {
 });
 
 describe('OpenAPI documentation in sandbox mode (no WeChat credentials)', () => {
+  let sandbox: SandboxApp;
   let running: RunningApp;
-  let db: TestDatabase;
-  let dataDir: string;
   let baseUrl: string;
 
   before(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-swagger-'));
-    running = await createApp({
-      env: { NODE_ENV: 'test', DATABASE_URL: db.url, WECHAT_SANDBOX: 'true', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
-      logDestination: { write: () => undefined },
-    });
-    await running.app.listen({ port: 0, host: '127.0.0.1' });
-    baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
+    sandbox = await startSandboxApp();
+    ({ running, baseUrl } = sandbox);
   });
-  after(async () => {
-    await running?.close();
-    await db?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => sandbox?.close());
 
   test('the sandbox routes are documented, public, and answer', async () => {
     assert.ok(running.simulator, 'sandbox mode expected');

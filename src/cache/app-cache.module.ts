@@ -10,7 +10,7 @@ import { redisClientOptions, throttledRedisErrorLog } from './redis';
 import { MemoryVersionedCache, RedisVersionedCache, VersionedCache } from './versioned-cache';
 
 /** The in-process user cache's budget: with the other in-process state, an instance stays well under 256 MiB. */
-const MEMORY_CACHE_BYTES = 48 * 1024 * 1024;
+const MEMORY_CACHE_BYTES = 24 * 1024 * 1024;
 
 /**
  * cache-manager over Keyv: Redis when REDIS_URL is set (shared by every instance), otherwise an

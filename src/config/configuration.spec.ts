@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { keepDevelopmentSecrets } from './development-secrets';
 import { ConfigError, type Env, loadConfig, parseDuration, SANDBOX_APPID } from './configuration';
 
 const SECRET32 = 'x'.repeat(32);
@@ -14,10 +18,10 @@ const PROD_OK: Env = {
 };
 
 /** Runs loadConfig expecting a ConfigError; returns its message and problems. */
-function configError(env: Env, devJwtSecret?: (dir: string) => string): ConfigError {
+function configError(env: Env): ConfigError {
   let caught: unknown;
   try {
-    loadConfig(env, devJwtSecret, '/srv/app');
+    loadConfig(env, '/srv/app');
   } catch (err) {
     caught = err;
   }
@@ -27,7 +31,7 @@ function configError(env: Env, devJwtSecret?: (dir: string) => string): ConfigEr
   return caught;
 }
 
-const dev = (env: Env = {}) => loadConfig(env, () => 'd'.repeat(48), '/srv/app');
+const dev = (env: Env = {}) => loadConfig(env, '/srv/app');
 
 describe('loadConfig defaults', () => {
   test('an empty environment gives the documented defaults (sandbox, embedded database, memory cache)', () => {
@@ -93,7 +97,7 @@ describe('loadConfig defaults', () => {
 
 describe('loadConfig in production', () => {
   test('a complete production environment loads, never in sandbox', () => {
-    const c = loadConfig(PROD_OK, () => assert.fail('the dev secret must not be used in production'));
+    const c = loadConfig(PROD_OK);
     assert.equal(c.app.production, true);
     assert.equal(c.wechat.sandbox, false);
     assert.equal(c.wechat.apps[0].appId, 'wxprod123');
@@ -102,13 +106,13 @@ describe('loadConfig in production', () => {
   });
 
   test('with nothing set it names every missing variable in one error', () => {
-    const err = configError({ NODE_ENV: 'production' }, () => 'd'.repeat(48));
+    const err = configError({ NODE_ENV: 'production' });
     for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATABASE_URL']) assert.match(err.message, new RegExp(name));
   });
 
   test('each missing variable alone is refused and named', () => {
     for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATABASE_URL', 'PUBLIC_BASE_URL']) {
-      const err = configError({ ...PROD_OK, [name]: undefined }, () => 'd'.repeat(48));
+      const err = configError({ ...PROD_OK, [name]: undefined });
       assert.match(err.message, new RegExp(name), `missing ${name}`);
     }
   });
@@ -120,13 +124,8 @@ describe('loadConfig in production', () => {
     assert.equal(loadConfig({ ...PROD_OK, JWT_SECRET: 'y'.repeat(32) }).jwt.secret, 'y'.repeat(32));
   });
 
-  test('never sandbox and never a generated secret, even with a dev secret provider', () => {
-    let called = false;
-    const err = configError({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/app' }, () => {
-      called = true;
-      return 'd'.repeat(48);
-    });
-    assert.equal(called, false);
+  test('never sandbox and never a generated secret', () => {
+    const err = configError({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/app' });
     assert.match(err.message, /WECHAT_APPID/);
     assert.match(err.message, /JWT_SECRET/);
   });
@@ -134,8 +133,8 @@ describe('loadConfig in production', () => {
 
 describe('loadConfig validation', () => {
   test('only one of WECHAT_APPID / WECHAT_SECRET is an error', () => {
-    assert.match(configError({ WECHAT_APPID: 'wxabc' }, () => 'd'.repeat(48)).message, /WECHAT_APPID and WECHAT_SECRET/);
-    assert.match(configError({ WECHAT_SECRET: 'sec' }, () => 'd'.repeat(48)).message, /WECHAT_APPID and WECHAT_SECRET/);
+    assert.match(configError({ WECHAT_APPID: 'wxabc' }).message, /WECHAT_APPID and WECHAT_SECRET/);
+    assert.match(configError({ WECHAT_SECRET: 'sec' }).message, /WECHAT_APPID and WECHAT_SECRET/);
   });
 
   test('JWT_EXPIRES_IN: durations and plain seconds', () => {
@@ -147,12 +146,12 @@ describe('loadConfig validation', () => {
 
   test('JWT_EXPIRES_IN that is not a duration is an error', () => {
     for (const bad of ['soon', '0', '-5', '1.5h', '2w', 'h']) {
-      assert.match(configError({ JWT_EXPIRES_IN: bad }, () => 'd'.repeat(48)).message, /JWT_EXPIRES_IN/, bad);
+      assert.match(configError({ JWT_EXPIRES_IN: bad }).message, /JWT_EXPIRES_IN/, bad);
     }
   });
 
   test('bad PORT, LOG_LEVEL and DATABASE_URL are reported together', () => {
-    const err = configError({ PORT: 'eighty', LOG_LEVEL: 'verbose', DATABASE_URL: 'mysql://u:p@localhost/db' }, () => 'd'.repeat(48));
+    const err = configError({ PORT: 'eighty', LOG_LEVEL: 'verbose', DATABASE_URL: 'mysql://u:p@localhost/db' });
     assert.match(err.message, /PORT/);
     assert.match(err.message, /LOG_LEVEL/);
     assert.match(err.message, /DATABASE_URL/);
@@ -160,44 +159,64 @@ describe('loadConfig validation', () => {
   });
 
   test('PORT out of range or fractional is an error', () => {
-    for (const bad of ['65536', '-1', '80.5', '1e9']) assert.match(configError({ PORT: bad }, () => 'd'.repeat(48)).message, /PORT/, bad);
+    for (const bad of ['65536', '-1', '80.5', '1e9']) assert.match(configError({ PORT: bad }).message, /PORT/, bad);
     assert.equal(dev({ PORT: '0' }).app.port, 0);
   });
 
   test('URLs with a wrong scheme or that are not URLs are errors', () => {
-    assert.match(configError({ DATABASE_URL: 'not a url' }, () => 'd'.repeat(48)).message, /DATABASE_URL/);
-    assert.match(configError({ REDIS_URL: 'http://localhost:6379' }, () => 'd'.repeat(48)).message, /REDIS_URL/);
-    assert.match(configError({ WECHAT_API_BASE_URL: 'ftp://example.com' }, () => 'd'.repeat(48)).message, /WECHAT_API_BASE_URL/);
+    assert.match(configError({ DATABASE_URL: 'not a url' }).message, /DATABASE_URL/);
+    assert.match(configError({ REDIS_URL: 'http://localhost:6379' }).message, /REDIS_URL/);
+    assert.match(configError({ WECHAT_API_BASE_URL: 'ftp://example.com' }).message, /WECHAT_API_BASE_URL/);
     assert.equal(dev({ REDIS_URL: 'rediss://cache:6380' }).cache.redisUrl, 'rediss://cache:6380');
   });
 
   test('a short JWT_SECRET is refused outside production too', () => {
-    assert.match(configError({ JWT_SECRET: 'short' }, () => 'd'.repeat(48)).message, /JWT_SECRET/);
+    assert.match(configError({ JWT_SECRET: 'short' }).message, /JWT_SECRET/);
   });
 });
 
 describe('development JWT secret', () => {
-  test('used when JWT_SECRET is unset outside production, with the data folder, and marked generated', () => {
-    const dirs: string[] = [];
-    const c = loadConfig({ DATA_DIR: 'state' }, (dir) => {
-      dirs.push(dir);
-      return 'g'.repeat(48);
-    }, '/srv/app');
-    assert.deepEqual(dirs, ['/srv/app/state']);
-    assert.equal(c.jwt.secret, 'g'.repeat(48));
-    assert.equal(c.jwt.generated, true);
+  test('outside production an unset JWT_SECRET gets a random secret for this process, marked generated; no file is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-pure-'));
+    try {
+      const a = loadConfig({ DATA_DIR: dir }, '/srv/app');
+      const b = loadConfig({ DATA_DIR: dir }, '/srv/app');
+      assert.equal(a.jwt.generated, true);
+      assert.ok(a.jwt.secret.length >= 32);
+      assert.notEqual(a.jwt.secret, b.jwt.secret);
+      assert.deepEqual(readdirSync(dir), [], 'loading the configuration wrote nothing');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  test('not used when JWT_SECRET is set', () => {
-    const c = loadConfig({ JWT_SECRET: SECRET32 }, () => assert.fail('must not be called'), '/srv/app');
-    assert.equal(c.jwt.secret, SECRET32);
-    assert.equal(c.jwt.generated, false);
+  test('keepDevelopmentSecrets keeps the generated JWT secret and data key under the data folder (0600), once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dev-secrets-'));
+    try {
+      const first = keepDevelopmentSecrets(loadConfig({ DATA_DIR: dir }));
+      const second = keepDevelopmentSecrets(loadConfig({ DATA_DIR: dir }));
+      assert.equal(second.jwt.secret, first.jwt.secret);
+      assert.deepEqual(second.dataProtection.current.key, first.dataProtection.current.key);
+      assert.equal(readFileSync(join(dir, 'dev-jwt-secret'), 'utf8').trim(), first.jwt.secret);
+      for (const file of ['dev-jwt-secret', 'dev-data-encryption-key']) assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600, file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  test('without a provider and without JWT_SECRET the configuration is refused', () => {
-    assert.match(configError({}).message, /JWT_SECRET/);
+  test('configured secrets are used as given and nothing is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dev-secrets-'));
+    try {
+      const c = keepDevelopmentSecrets(loadConfig({ JWT_SECRET: SECRET32, DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), DATA_DIR: dir }, '/srv/app'));
+      assert.equal(c.jwt.secret, SECRET32);
+      assert.equal(c.jwt.generated, false);
+      assert.deepEqual(readdirSync(dir), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
+
 
 describe('parseDuration', () => {
   test('units and plain seconds', () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { type AvatarSettings, type DataProtectionSettings, loadProfileSettings } from './profile-settings';
 
@@ -155,10 +156,12 @@ function blank(v: string | undefined): v is undefined {
 }
 
 /**
- * Reads and validates every setting at once, so one failed boot names every problem.
- * `devJwtSecret` is used only outside production when JWT_SECRET is unset.
+ * Reads and validates every setting at once, so one failed boot names every problem. A pure function
+ * of the environment: it reads and writes no file. Outside production an unset JWT_SECRET or
+ * DATA_ENCRYPTION_KEY gets a random value for this process, marked `generated`; the start-up step
+ * `keepDevelopmentSecrets` replaces it with one kept under the data folder.
  */
-export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string, cwd = process.cwd(), devDataKey?: (dataDir: string) => string): AppConfig {
+export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const problems: string[] = [];
   const nodeEnv = env.NODE_ENV === undefined || env.NODE_ENV === '' ? 'development' : env.NODE_ENV;
   // Exact values only: "staging" or "Production" must not quietly count as "not production".
@@ -254,12 +257,8 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   if (!blank(jwtSecret) && jwtSecret.length < MIN_JWT_SECRET) {
     problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET} characters`);
   } else if (blank(jwtSecret) && !production) {
-    if (devJwtSecret) {
-      jwtSecret = devJwtSecret(app.dataDir);
-      generated = true;
-    } else {
-      problems.push('JWT_SECRET is required');
-    }
+    jwtSecret = randomBytes(48).toString('base64url');
+    generated = true;
   }
   let expiresInSeconds = 7 * 86400;
   if (!blank(env.JWT_EXPIRES_IN)) {
@@ -276,7 +275,7 @@ export function loadConfig(env: Env, devJwtSecret?: (dataDir: string) => string,
   const cache: CacheSettings = { redisUrl: url('REDIS_URL', ['redis:', 'rediss:']) };
 
   const http = loadHttpSettings(env, production, int, problems);
-  const { avatars, dataProtection } = loadProfileSettings(env, app, problems, devDataKey);
+  const { avatars, dataProtection } = loadProfileSettings(env, app, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated }, http, avatars, dataProtection };

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { ConfigError, type Env, loadConfig } from './configuration';
 
 /** The HTTP-edge settings of a development configuration. (Production's docs default: test/security-headers.) */
-const http = (env: Env = {}) => loadConfig(env, () => 'd'.repeat(48), '/srv/app').http;
+const http = (env: Env = {}) => loadConfig(env, '/srv/app').http;
 
 function problems(env: Env): string[] {
   try {

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { dataKeyId, devDataKey, loadProfileSettings, parseDataKey } from './profile-settings';
+import { dataKeyId, loadProfileSettings, parseDataKey } from './profile-settings';
 
 const KEY = Buffer.alloc(32, 9).toString('base64');
 const dev = { production: false, port: 3000, dataDir: '/nonexistent' };
@@ -50,16 +47,5 @@ describe('profile settings', () => {
     assert.deepEqual(load({ DATA_ENCRYPTION_KEY: KEY, AVATAR_MAX_BYTES: '0' }, prod).problems, []);
   });
 
-  test('the development key is generated once and kept (0600) under the data folder', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'devkey-'));
-    try {
-      const first = devDataKey(dir);
-      assert.ok(parseDataKey(first));
-      assert.equal(devDataKey(dir), first);
-      assert.equal(readFileSync(join(dir, 'dev-data-encryption-key'), 'utf8').trim(), first);
-      assert.equal(statSync(join(dir, 'dev-data-encryption-key')).mode & 0o777, 0o600);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+
 });

@@ -1,6 +1,4 @@
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 /** Avatar uploads and the URL WeChat's image check fetches them from. */
 export interface AvatarSettings {
@@ -47,33 +45,14 @@ export function parseDataKey(text: string): DataKey | undefined {
 }
 
 /**
- * A development-only data key, generated once and kept under the data folder (like the development
- * JWT secret) so numbers encrypted yesterday still decrypt today. Never used in production.
- */
-export function devDataKey(dataDir: string): string {
-  const file = join(dataDir, 'dev-data-encryption-key');
-  try {
-    const existing = readFileSync(file, 'utf8').trim();
-    if (parseDataKey(existing)) return existing;
-  } catch {
-    // not created yet
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const key = randomBytes(32).toString('base64');
-  writeFileSync(file, key + '\n', { mode: 0o600 });
-  return key;
-}
-
-/**
  * AVATAR_MAX_BYTES, PUBLIC_BASE_URL, DATA_ENCRYPTION_KEY and DATA_ENCRYPTION_PREVIOUS_KEYS. Problems
- * are added to `problems` so one failed start names all of them. Without `devKey` outside
- * production, an unset DATA_ENCRYPTION_KEY gets a key that lives only as long as the process.
+ * are added to `problems` so one failed start names all of them. Outside production an unset
+ * DATA_ENCRYPTION_KEY gets a random key for this process, marked `generated` (see keepDevelopmentSecrets).
  */
 export function loadProfileSettings(
   env: Env,
   app: { production: boolean; port: number; dataDir: string },
   problems: string[],
-  devKey?: (dataDir: string) => string,
 ): { avatars: AvatarSettings; dataProtection: DataProtectionSettings } {
   const blank = (v: string | undefined) => v === undefined || v.trim() === '';
 
@@ -104,8 +83,7 @@ export function loadProfileSettings(
     current = parseDataKey(env.DATA_ENCRYPTION_KEY!);
     if (!current) problems.push('DATA_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
   } else if (!app.production) {
-    const text = devKey ? devKey(app.dataDir) : randomBytes(32).toString('base64');
-    current = parseDataKey(text);
+    current = parseDataKey(randomBytes(32).toString('base64'));
     generated = true;
   }
   // (Missing in production is reported with the other required variables.)

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { ConfigError, type Env, loadConfig, SANDBOX_APPID } from './configuration';
 
 const AES_KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
-const load = (env: Env) => loadConfig(env, () => 'd'.repeat(48), '/srv/app');
+const load = (env: Env) => loadConfig(env, '/srv/app');
 const apps = (value: unknown) => ({ WECHAT_APPS: typeof value === 'string' ? value : JSON.stringify(value) });
 
 function problems(env: Env): string {

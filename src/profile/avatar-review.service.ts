@@ -189,6 +189,7 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
     return result.outcome;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- driver rows are untyped
   private async transaction<T>(work: (query: (text: string, params: unknown[]) => Promise<any[]>) => Promise<T>): Promise<T> {
     const runner = this.db.createQueryRunner();
     await runner.connect();

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { AvatarImageProcessor } from '../avatars/avatar-image.processor';
 import { AvatarStore } from '../avatars/avatar.store';
-import { UnauthorizedError } from '../common/errors/app-error';
 import { ContentCheckStore } from '../content-security/content-check.store';
 import { ContentSecurityClient } from '../content-security/content-security.client';
 import { ContentRiskyError } from '../content-security/content-security.errors';
@@ -37,8 +36,7 @@ export class ProfileService {
    */
   async update(caller: Pick<AuthenticatedUser, 'id' | 'appId'>, update: UpdateUserDto): Promise<UserDto> {
     const userId = caller.id;
-    const current = await this.users.findActive(userId);
-    if (!current) throw new UnauthorizedError('User no longer exists');
+    const current = await this.users.getActive(userId);
     const { avatarUrl, ...rest } = update;
 
     // An empty nickname says nothing WeChat could judge (and msg_sec_check refuses empty content).
@@ -61,8 +59,7 @@ export class ProfileService {
   /** `PUT|POST /users/me/avatar`: re-encode, store, send to the image check; 202 with `avatarPending`. */
   async uploadAvatar(caller: Pick<AuthenticatedUser, 'id' | 'appId'>, upload: Buffer): Promise<UserDto> {
     const userId = caller.id;
-    const current = await this.users.findActive(userId);
-    if (!current) throw new UnauthorizedError('User no longer exists');
+    const current = await this.users.getActive(userId);
     const image = await this.processor.process(upload);
     const avatarId = await this.avatars.insert(userId, image);
     return UserDto.forApp(this.vault.reveal(await this.reviews.submit(current, caller.appId, this.reviews.urlOf(avatarId), avatarId)), caller.appId);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../config/configuration';
 
-const dev = (env: Record<string, string>) => loadConfig({ WECHAT_APPID: 'wxabc', WECHAT_SECRET: 'sec', ...env }, () => 'd'.repeat(48), '/srv/app');
+const dev = (env: Record<string, string>) => loadConfig({ WECHAT_APPID: 'wxabc', WECHAT_SECRET: 'sec', ...env }, '/srv/app');
 
 describe('push configuration (WECHAT_PUSH_TOKEN, WECHAT_PUSH_AES_KEY)', () => {
   test('unset by default: the push route is off', () => {

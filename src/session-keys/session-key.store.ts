@@ -1,57 +1,69 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { AppCache } from '../cache/app-cache';
-import { InjectCacheSettings } from '../config/config.module';
+import { InjectCacheSettings, InjectDataProtectionSettings } from '../config/config.module';
 import type { CacheSettings } from '../config/configuration';
+import type { DataProtectionSettings } from '../config/profile-settings';
+import { FieldCipher } from '../data-protection/field-cipher';
+import { SessionKeyRepository } from './session-key.repository';
 
 /** WeChat keeps a session_key valid for a few days at most; after that decryption needs a new login. */
 const SESSION_KEY_TTL_MS = 3 * 24 * 3600_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
+/** Bound into each sealed key: an envelope moved to another column does not open. */
+const PURPOSE = 'wechat_session_key.session_key';
 
 /**
  * The session_key of each identity's (mini program + openid) last login, kept on the server only: it decrypts later legacy
  * phone data and answers `GET /wechat/session`. It is never returned, logged or put in a token.
  *
- * Session keys are data, not cache: with Redis they are plain keys beside the rest (Redis should not
- * run with an eviction policy that drops them); without Redis they live in a map of their own, which
- * ordinary traffic never evicts (only their 3-day expiry removes them), unlike the bounded caches.
+ * Session keys are data, not cache. With Redis they are plain keys beside the rest, shared by every
+ * instance (Redis should not run with an eviction policy that drops them). Without Redis they are
+ * rows of `wechat_session_key`, sealed with DATA_ENCRYPTION_KEY: no amount of other users' traffic
+ * evicts them, they survive a restart, and an instance's memory does not grow with its users.
  */
 @Injectable()
 export class SessionKeyStore implements OnModuleDestroy {
-  private readonly local?: Map<string, { key: string; until: number }>;
+  private readonly logger = new Logger(SessionKeyStore.name);
+  private readonly inDatabase: boolean;
+  private readonly cipher: FieldCipher;
   private readonly sweeper?: NodeJS.Timeout;
 
   constructor(
     private readonly cache: AppCache,
+    private readonly rows: SessionKeyRepository,
     @InjectCacheSettings() settings: CacheSettings,
+    @InjectDataProtectionSettings() dataProtection: DataProtectionSettings,
   ) {
-    if (!settings.redisUrl) {
-      this.local = new Map();
-      this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
+    this.inDatabase = !settings.redisUrl;
+    this.cipher = new FieldCipher(dataProtection);
+    if (this.inDatabase) {
+      this.sweeper = setInterval(() => void this.rows.deleteExpired().catch((err) => this.logger.warn(`expired session keys not removed: ${(err as Error).message}`)), SWEEP_EVERY_MS);
       this.sweeper.unref();
     }
   }
 
   async save(appId: string, openId: string, sessionKey: string): Promise<void> {
-    const k = key(appId, openId);
-    if (this.local) {
-      this.local.delete(k); // re-inserted last: the map stays ordered by expiry for the sweep
-      this.local.set(k, { key: sessionKey, until: Date.now() + SESSION_KEY_TTL_MS });
-    } else await this.cache.set(k, sessionKey, SESSION_KEY_TTL_MS);
+    if (this.inDatabase) await this.rows.save(appId, openId, this.cipher.seal(sessionKey, PURPOSE), new Date(Date.now() + SESSION_KEY_TTL_MS));
+    else await this.cache.set(key(appId, openId), sessionKey, SESSION_KEY_TTL_MS);
   }
 
   async get(appId: string, openId: string): Promise<string | undefined> {
-    if (this.local) {
-      const held = this.local.get(key(appId, openId));
-      return held && held.until > Date.now() ? held.key : undefined;
+    // In Redis, a key stored by the one-app version (its key named the openid only) serves until the next login.
+    if (!this.inDatabase) return (await this.cache.get<string>(key(appId, openId))) ?? (await this.cache.get<string>(oneAppKey(openId))) ?? undefined;
+    const sealed = await this.rows.find(appId, openId);
+    if (sealed === undefined) return undefined;
+    try {
+      return this.cipher.open(sealed, PURPOSE);
+    } catch {
+      // Sealed under a key that is no longer configured: as good as expired (the next login replaces it).
+      return undefined;
     }
-    // A key stored by the one-app version (its key named the openid only) serves until the next login.
-    return (await this.cache.get<string>(key(appId, openId))) ?? (await this.cache.get<string>(oneAppKey(openId))) ?? undefined;
   }
 
-  /** Drops the key of an identity (and the one-app version's key of that openid); no app: only the latter. */
+  /** Drops the key of an identity (in Redis also the one-app version's key of that openid); no app: only the latter. */
   async drop(appId: string | undefined, openId: string): Promise<void> {
-    if (this.local) {
-      if (appId !== undefined) this.local.delete(key(appId, openId));
+    if (this.inDatabase) {
+      if (appId !== undefined) await this.rows.delete(appId, openId);
       return;
     }
     if (appId !== undefined) await this.cache.del(key(appId, openId));
@@ -60,14 +72,6 @@ export class SessionKeyStore implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const [openId, held] of this.local!) {
-      if (held.until > now) break; // insertion order is expiry order
-      this.local!.delete(openId);
-    }
   }
 }
 

@@ -29,6 +29,7 @@ export function clientDist(): string {
 
 /** The shipped client, as a mini program would load it. */
 export function loadClient(): ClientPackage {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built CommonJS file, found at run time
   return require(clientDist()) as ClientPackage;
 }
 
@@ -52,6 +53,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
 
 /** The Node stand-in for `wx` that `npm run demo` uses too. */
 export function loadSandboxWx(): SandboxWxModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain script of the repository, found at run time
   return require(join(repoRoot(), 'scripts', 'sandbox-wx.js')) as SandboxWxModule;
 }
 

@@ -165,6 +165,44 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase; apps
   };
 }
 
+/** The real application in sandbox mode (no WeChat credentials, WECHAT_SANDBOX=true) on a fresh database. */
+export interface SandboxApp {
+  baseUrl: string;
+  running: RunningApp;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+export async function startSandboxApp(): Promise<SandboxApp> {
+  const db = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-sandbox-'));
+  const cleanup = async () => {
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  let running: RunningApp;
+  try {
+    running = await createApp({
+      env: { NODE_ENV: 'test', DATABASE_URL: db.url, WECHAT_SANDBOX: 'true', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir, LOGIN_RATE_LIMIT: '0' },
+      logDestination: { write: () => undefined },
+    });
+    await running.app.listen({ port: 0, host: '127.0.0.1' });
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  const baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    baseUrl,
+    running,
+    db,
+    async close() {
+      await running.close();
+      await cleanup();
+    },
+  };
+}
+
 /**
  * Polls `GET /health` until it answers `status` (it is re-checked at most once a second), within
  * `timeoutMs`; returns the last answer.

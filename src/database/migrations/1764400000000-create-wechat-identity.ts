@@ -39,24 +39,16 @@ export class CreateWechatIdentity1764400000000 implements MigrationInterface {
        SELECT "id", $1, "open_id", "union_id", "created_at", "updated_at" FROM "wechat_user" ORDER BY "id"`,
       [ONE_APP_PLACEHOLDER],
     );
-    // Session keys (without Redis, rows) are per identity too: the one-app version's rows go to the
-    // placeholder app with their users. The default keeps writes of not yet upgraded instances valid.
-    await q.query(`ALTER TABLE "wechat_session_key" ADD COLUMN "app_id" varchar(64) NOT NULL DEFAULT '${ONE_APP_PLACEHOLDER}'`);
-    await q.query(`ALTER TABLE "wechat_session_key" DROP CONSTRAINT "wechat_session_key_pkey"`);
-    await q.query(`ALTER TABLE "wechat_session_key" ADD PRIMARY KEY ("app_id", "open_id")`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DELETE FROM "wechat_session_key" k USING "wechat_session_key" j WHERE k."open_id" = j."open_id" AND k."expires_at" < j."expires_at"`);
-    await q.query(`ALTER TABLE "wechat_session_key" DROP CONSTRAINT "wechat_session_key_pkey"`);
-    await q.query(`ALTER TABLE "wechat_session_key" DROP COLUMN "app_id"`);
-    await q.query(`ALTER TABLE "wechat_session_key" ADD PRIMARY KEY ("open_id")`);
     await q.query(`DROP TABLE "wechat_identity"`);
   }
 }
 
 /**
- * Gives the identities (and session keys) recorded under the placeholder their app: the first configured one. Runs at
+ * Gives the identities (and session keys, see 1764410000000) recorded under the placeholder their
+ * app: the first configured one. Runs at
  * every start (a no-op once done, an index lookup); returns how many identities it adopted.
  */
 export async function adoptOneAppIdentities(q: Pick<QueryRunner, 'query'>, appId: string): Promise<number> {

@@ -5,6 +5,7 @@ import { CreateWechatSessionKey1764250000000 } from './1764250000000-create-wech
 import { AvatarsAndContentChecks1764300000000 } from './1764300000000-avatars-and-content-checks';
 import { EncryptMobile1764310000000 } from './1764310000000-encrypt-mobile';
 import { CreateWechatIdentity1764400000000 } from './1764400000000-create-wechat-identity';
+import { SessionKeysPerApp1764410000000 } from './1764410000000-session-keys-per-app';
 
 /** Every migration, in order. Listed explicitly so the compiled app never depends on file globs. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AvatarsAndContentChecks1764300000000,
   EncryptMobile1764310000000,
   CreateWechatIdentity1764400000000,
+  SessionKeysPerApp1764410000000,
 ];

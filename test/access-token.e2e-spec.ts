@@ -402,8 +402,11 @@ describe('two instances sharing Redis', { skip: REDIS_URL ? false : 'REDIS_URL n
     const res = await call(b.url, 'POST', '/wechat/phone', { token, body: sim.encryptPhoneForSession(openId, '13712345678') });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.phoneNumber, '13712345678');
+    // Stored sealed (never the number itself), and the owner reads it back in full.
     const rows = await db.query<{ mobile: string | null }>('SELECT mobile FROM wechat_user WHERE id = $1', [id]);
-    assert.equal(rows[0]?.mobile, '13712345678');
+    assert.ok(rows[0]?.mobile && !rows[0].mobile.includes('13712345678'), 'sealed at rest');
+    const me = await call(aUrl, 'GET', '/users/me', { token });
+    assert.equal(me.body.mobile, '13712345678');
 
     // A new login on B gives a new session_key: A decrypts only data made with it.
     const old = sim.encryptPhoneForSession(openId, '13712345679');

@@ -30,8 +30,21 @@ export class WechatUser {
   @Column({ type: 'varchar', length: 100, nullable: true })
   city: string | null;
 
-  @Column({ type: 'varchar', length: 32, nullable: true })
+  /** An AES-256-GCM envelope naming its key (never the number itself). */
+  @Column({ type: 'varchar', length: 255, nullable: true })
   mobile: string | null;
+
+  /** Keyed hash of the number, for lookups. */
+  @Index('idx_wechat_user_mobile_hash')
+  @Column({ name: 'mobile_hash', type: 'varchar', length: 64, nullable: true })
+  mobileHash: string | null;
+
+  @Column({ name: 'mobile_verified_at', type: 'timestamptz', nullable: true })
+  mobileVerifiedAt: Date | null;
+
+  /** The avatar awaiting WeChat's image check. */
+  @Column({ name: 'avatar_pending_url', type: 'varchar', length: 500, nullable: true })
+  avatarPendingUrl: string | null;
 
   @Index('uq_wechat_user_open_id', { unique: true })
   @Column({ name: 'open_id', type: 'varchar', length: 64 })

@@ -6,8 +6,13 @@
  * HTTP layer lives in wechat-simulator.server.ts, so the same instance can be
  * served on loopback for tests or driven in-process by the sandbox mode.
  */
-import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CHECK_SESSION_PATH, isPlainObject, JSCODE2SESSION_PATH, json, JSON_TYPE, rid, MEDIA_CHECK_ASYNC_PATH, MSG_SEC_CHECK_PATH, PHONE_NUMBER_PATH, SNS_TYPE, STABLE_TOKEN_PATH, stringField, TOKEN_PATH, wxError, HANG, type RecordedRequest, type SimRequest, type SimResponse } from './wechat-wire';
+import { encryptWithSessionKey, hmacSha256Hex, newOpenId, sha1Hex, newSessionKey, newTraceId, parsePhoneNumber, randomAlnum, type EncryptedPayload, type PhoneInfo } from './wechat-data';
+// The simulator's users import the wire format and WeChat's data helpers from here too.
+export * from './wechat-wire';
+export * from './wechat-data';
 import { fetchMedia, judgeImage, judgeText, mediaCheckPush, type MediaCheckPush } from './simulated-content-checks';
 
 export type Fault =
@@ -16,35 +21,6 @@ export type Fault =
   | { kind: 'http500' }
   | { kind: 'hang' }
   | { kind: 'delay'; ms: number };
-
-export interface SimRequest {
-  method: string;
-  /** Path without the query string, e.g. `/sns/jscode2session`. */
-  path: string;
-  query: Record<string, string>;
-  /** Parsed JSON body, the raw text when it is not JSON, or undefined when empty. */
-  body: unknown;
-}
-
-export interface RecordedRequest extends SimRequest {
-  /** `now()` when the request arrived. */
-  at: number;
-}
-
-export interface SimResponse {
-  status: number;
-  headers?: Record<string, string>;
-  body: string;
-  /** Set by a 'hang' fault: the HTTP layer must never answer (see {@link HANG}). */
-  hang?: true;
-}
-
-/** Marker answer of a 'hang' fault: send nothing, keep the connection open. */
-export const HANG: Readonly<SimResponse> = Object.freeze({ status: 0, body: '', hang: true as const });
-
-export function isHang(res: SimResponse): boolean {
-  return res.hang === true;
-}
 
 export interface WechatSimulatorOptions {
   /** The first (or only) mini program. */
@@ -91,56 +67,6 @@ export interface IssuedLoginCode {
   iv: string;
 }
 
-export interface PhoneInfo {
-  phoneNumber: string;
-  purePhoneNumber: string;
-  countryCode: string;
-}
-
-export interface EncryptedPayload {
-  encryptedData: string;
-  iv: string;
-}
-
-export const JSCODE2SESSION_PATH = '/sns/jscode2session';
-export const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
-export const TOKEN_PATH = '/cgi-bin/token';
-export const PHONE_NUMBER_PATH = '/wxa/business/getuserphonenumber';
-export const CHECK_SESSION_PATH = '/wxa/checksession';
-export const MSG_SEC_CHECK_PATH = '/wxa/msg_sec_check';
-export const MEDIA_CHECK_ASYNC_PATH = '/wxa/media_check_async';
-
-const DEFAULT_PHONE = '13800138000';
-const DEFAULT_COUNTRY_CODE = '86';
-
-// WeChat answers JSON with these content types; jscode2session really says text/plain,
-// which clients must tolerate.
-const JSON_TYPE = 'application/json; encoding=utf-8';
-const SNS_TYPE = 'text/plain';
-
-const ERRMSG: Record<number, string> = {
-  [-1]: 'system error',
-  40001: 'invalid credential, access_token is invalid or not latest',
-  40002: 'invalid grant_type',
-  40013: 'invalid appid',
-  40014: 'invalid access_token',
-  40029: 'invalid code',
-  40097: 'invalid args',
-  40125: 'invalid appsecret',
-  40163: 'code been used',
-  40226: 'high risk user',
-  41001: 'access_token missing',
-  41002: 'appid missing',
-  41004: 'appsecret missing',
-  41008: 'missing code',
-  42001: 'access_token expired',
-  43001: 'require GET method',
-  43002: 'require POST method',
-  45011: 'api minute-quota reach limit  mustslower  retry next minute',
-  47001: 'data format error',
-  87009: 'invalid signature',
-};
-
 interface LoginCodeEntry {
   appId: string;
   openId: string;
@@ -171,104 +97,6 @@ interface QueuedFault {
 }
 
 type Route = { method: 'GET' | 'POST'; tokenRoute?: boolean; run: (req: SimRequest) => SimResponse };
-
-/** Lowercase hex HMAC-SHA256; checksession's signature is this of '' keyed by the session_key text. */
-export function hmacSha256Hex(key: string, message: string): string {
-  return createHmac('sha256', Buffer.from(key, 'utf8')).update(message, 'utf8').digest('hex');
-}
-
-/** Lowercase hex SHA-1; the rawData signature is sha1(rawData + session_key). */
-export function sha1Hex(text: string): string {
-  return createHash('sha1').update(text, 'utf8').digest('hex');
-}
-
-/** AES-128-CBC, PKCS#7, key = base64-decoded session_key: WeChat's encryptedData scheme. */
-export function encryptWithSessionKey(sessionKey: string, plaintext: string): EncryptedPayload {
-  const iv = randomBytes(16);
-  const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
-  const encrypted = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return { encryptedData: encrypted.toString('base64'), iv: iv.toString('base64') };
-}
-
-/** Parses '+1 5551234567', '+86-13800138000', '+8613800138000' or a bare national number. */
-export function parsePhoneNumber(input?: string): PhoneInfo {
-  const given = input?.trim();
-  if (!given) {
-    return { phoneNumber: DEFAULT_PHONE, purePhoneNumber: DEFAULT_PHONE, countryCode: DEFAULT_COUNTRY_CODE };
-  }
-  const separated = /^\+(\d{1,4})[\s-]+(.+)$/.exec(given);
-  if (separated) return phoneInfo(separated[1], digitsOf(separated[2]), given);
-  if (given.startsWith('+')) {
-    const digits = digitsOf(given);
-    const cc = guessCountryCode(digits);
-    return phoneInfo(cc, digits.slice(cc.length), given);
-  }
-  return { phoneNumber: given, purePhoneNumber: digitsOf(given), countryCode: DEFAULT_COUNTRY_CODE };
-}
-
-function phoneInfo(countryCode: string, purePhoneNumber: string, given: string): PhoneInfo {
-  // WeChat gives Chinese numbers without the area code, foreign ones with it.
-  const phoneNumber = countryCode === DEFAULT_COUNTRY_CODE ? purePhoneNumber : given;
-  return { phoneNumber, purePhoneNumber, countryCode };
-}
-
-function guessCountryCode(digits: string): string {
-  if (digits.startsWith('86')) return '86';
-  if (digits.startsWith('1') || digits.startsWith('7')) return digits[0];
-  return digits.slice(0, 2);
-}
-
-function digitsOf(text: string): string {
-  return text.replace(/\D/g, '');
-}
-
-/** Random [A-Za-z0-9] string, the shape of wx.login codes. */
-function randomAlnum(length: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = randomBytes(length);
-  let out = '';
-  for (const byte of bytes) out += alphabet[byte % alphabet.length];
-  return out;
-}
-
-/** 'o' + 27 base64url chars, like real openids. */
-function newOpenId(): string {
-  return 'o' + randomBytes(21).toString('base64url').slice(0, 27);
-}
-
-/** WeChat's session_key: 16 random bytes, base64 (24 chars). */
-function newSessionKey(): string {
-  return randomBytes(16).toString('base64');
-}
-
-/** WeChat's trace ids look like `690b03d2-301f6111-35ffbd44`. */
-function newTraceId(): string {
-  return [4, 4, 4].map((n) => randomBytes(n).toString('hex')).join('-');
-}
-
-/** WeChat appends a request id to every error message; clients must not match errmsg exactly. */
-function rid(): string {
-  return [4, 4, 4].map((n) => randomBytes(n).toString('hex')).join('-');
-}
-
-function json(body: object, contentType = JSON_TYPE, status = 200): SimResponse {
-  return { status, headers: { 'content-type': contentType }, body: JSON.stringify(body) };
-}
-
-function wxError(errcode: number, contentType = JSON_TYPE, errmsg?: string): SimResponse {
-  const message = errmsg ?? `${ERRMSG[errcode] ?? 'simulated error'}, rid: ${rid()}`;
-  return json({ errcode, errmsg: message }, contentType);
-}
-
-function stringField(body: unknown, key: string): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const value = (body as Record<string, unknown>)[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function isPlainObject(body: unknown): body is Record<string, unknown> {
-  return typeof body === 'object' && body !== null && !Array.isArray(body);
-}
 
 /** Maps keyed by (app, openid) or (app, unionid): appids never contain a newline. */
 const pair = (appId: string, id: string) => `${appId}\n${id}`;

@@ -21,7 +21,7 @@ import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
 import { keepDevelopmentSecrets } from './config/development-secrets';
 import { registerPushXmlBodyParser } from './push/push-body-parser';
-import type { WechatSimulator } from './sandbox/wechat-simulator';
+import type { WechatSimulator, WechatSimulatorOptions } from './sandbox/wechat-simulator';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -30,6 +30,8 @@ export interface CreateAppOptions {
   env?: Env;
   /** Log lines go here instead of stdout (tests capture them). */
   logDestination?: DestinationStream;
+  /** Makes the sandbox's fake WeChat (tests pass one that can inject faults). */
+  createSimulator?: (options: WechatSimulatorOptions) => WechatSimulator;
 }
 
 export interface RunningApp {
@@ -82,7 +84,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
       const { SandboxModule } = await import('./sandbox/sandbox.module.js');
       const { sandboxPushCredentials } = await import('./sandbox/wechat-push-sender.js');
       const [first, ...more] = config.wechat.apps;
-      simulator = new WechatSimulator({ appId: first.appId, secret: first.secret, moreApps: more.map(({ appId, secret }) => ({ appId, secret })) });
+      const simulatorOptions = { appId: first.appId, secret: first.secret, moreApps: more.map(({ appId, secret }) => ({ appId, secret })) };
+      simulator = options.createSimulator ? options.createSimulator(simulatorOptions) : new WechatSimulator(simulatorOptions);
       const server = await startWechatSimulatorServer(simulator, { host: '127.0.0.1', port: 0 });
       cleanups.push(() => server.close());
       sandboxModule = SandboxModule.forRoot(simulator);

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { createClient } from '@keyv/redis';
 import { createApp, type RunningApp } from '../src/bootstrap';
-import { PHONE_NUMBER_PATH, STABLE_TOKEN_PATH, WechatSimulator } from '../src/sandbox/wechat-simulator';
+import { PHONE_NUMBER_PATH, STABLE_TOKEN_PATH,  } from '../src/sandbox/wechat-simulator';
+import { FaultyWechatSimulator } from './support/faulty-wechat-simulator';
 import { startWechatSimulatorServer, type WechatSimulatorServer } from '../src/sandbox/wechat-simulator.server';
 import { callApp, startTestApp, TEST_APPID, TEST_JWT_SECRET, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -34,7 +35,7 @@ const nextPhone = () => `139${String(process.pid % 10_000).padStart(4, '0')}${St
  * Fires one `POST /wechat/phone { code }` per base URL in `targets`, all at once, each with a fresh
  * code from `sim`, and asserts every answer is 200 with its own number.
  */
-async function phoneBurst(sim: WechatSimulator, targets: string[], token: string): Promise<void> {
+async function phoneBurst(sim: FaultyWechatSimulator, targets: string[], token: string): Promise<void> {
   const jobs = targets.map((baseUrl) => {
     const phoneNumber = nextPhone();
     const { code } = sim.issuePhoneCode({ phoneNumber });
@@ -48,7 +49,7 @@ async function phoneBurst(sim: WechatSimulator, targets: string[], token: string
 }
 
 /** The bodies of the stable_token calls the fake received since its last reset(). */
-function stableTokenBodies(sim: WechatSimulator): Record<string, unknown>[] {
+function stableTokenBodies(sim: FaultyWechatSimulator): Record<string, unknown>[] {
   return sim.requests.filter((r) => r.path === STABLE_TOKEN_PATH).map((r) => r.body as Record<string, unknown>);
 }
 
@@ -57,7 +58,7 @@ function expectedTokenBody(appid: string, secret: string, forceRefresh: boolean)
 }
 
 /** The access_token each getuserphonenumber call carried, in arrival order. */
-function phoneCallTokens(sim: WechatSimulator): string[] {
+function phoneCallTokens(sim: FaultyWechatSimulator): string[] {
   return sim.requests.filter((r) => r.path === PHONE_NUMBER_PATH).map((r) => r.query.access_token);
 }
 
@@ -74,7 +75,7 @@ function tally(values: string[]): number[] {
  * and makes the app drop it. Without this, a request that reads the cache after the drop waits for
  * the new token and is never refused, and "n refused + n retried" would depend on timing.
  */
-function holdBackRefusals(sim: WechatSimulator, n: number, ms = 400): void {
+function holdBackRefusals(sim: FaultyWechatSimulator, n: number, ms = 400): void {
   sim.fail(PHONE_NUMBER_PATH, { kind: 'delay', ms }, n);
 }
 
@@ -281,7 +282,7 @@ describe('two instances sharing Redis', { skip: REDIS_URL ? false : 'REDIS_URL n
   // run sharing the Redis server; user ids start at a random offset for the same reason (tv:<id>).
   const appid = `wxat${randomBytes(6).toString('hex')}`;
   const secret = `secret-${randomBytes(8).toString('hex')}`;
-  const sim = new WechatSimulator({ appId: appid, secret });
+  const sim = new FaultyWechatSimulator({ appId: appid, secret });
   const openIds: string[] = [];
   const userIds: number[] = [];
   let server: WechatSimulatorServer;

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { encryptWithSessionKey, JSCODE2SESSION_PATH, sha1Hex, type Fault, type SimRequest, type SimResponse } from '../src/sandbox/wechat-simulator';
+import { encryptWithSessionKey, JSCODE2SESSION_PATH, sha1Hex, type SimRequest, type SimResponse } from '../src/sandbox/wechat-simulator';
+import type { Fault } from './support/faulty-wechat-simulator';
 import { startTestApp, TEST_APPID, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 

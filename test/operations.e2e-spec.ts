@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { Client } from 'pg';
 import { freeLoopbackPort } from '../src/common/system';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
-import { WechatSimulator } from '../src/sandbox/wechat-simulator';
+import { FaultyWechatSimulator } from './support/faulty-wechat-simulator';
 import { startWechatSimulatorServer } from '../src/sandbox/wechat-simulator.server';
 import { healthBecomes, startTestApp, TEST_APPID, TEST_JWT_SECRET, TEST_SECRET } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -117,7 +117,7 @@ describe('operations', () => {
 
   test('SIGTERM with requests in flight: every accepted request is answered, then exit 0', async () => {
     const db = await createTestDatabase();
-    const sim = new WechatSimulator({ appId: TEST_APPID, secret: TEST_SECRET });
+    const sim = new FaultyWechatSimulator({ appId: TEST_APPID, secret: TEST_SECRET });
     const upstream = await startWechatSimulatorServer(sim);
     const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-sigterm-'));
     const port = await freeLoopbackPort();

@@ -11,8 +11,8 @@ import {
   encryptWithSessionKey,
   PHONE_NUMBER_PATH,
   STABLE_TOKEN_PATH,
-  type Fault,
 } from '../src/sandbox/wechat-simulator';
+import type { Fault } from './support/faulty-wechat-simulator';
 import { parseDataKey } from '../src/config/profile-settings';
 import { FieldCipher } from '../src/data-protection/field-cipher';
 import { MOBILE_PURPOSE } from '../src/data-protection/mobile-number';

@@ -6,7 +6,6 @@ import { AvatarStore } from '../avatars/avatar.store';
 import { UnauthorizedError } from '../common/errors/app-error';
 import { InjectAvatarSettings } from '../config/config.module';
 import type { AvatarSettings } from '../config/profile-settings';
-import { ContentCheckStore } from '../content-security/content-check.store';
 import { ContentSecurityClient, labelOf, SUGGESTS, type Suggest } from '../content-security/content-security.client';
 import { type MediaCheckVerdict, type MediaCheckVerdictHandler, MediaCheckVerdicts } from '../push/media-check-verdicts';
 import { openIdIn, UserDto } from '../users/dto/user.dto';
@@ -49,7 +48,6 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
 
   constructor(
     private readonly security: ContentSecurityClient,
-    private readonly checks: ContentCheckStore,
     private readonly avatars: AvatarStore,
     private readonly users: UsersService,
     @InjectDataSource() private readonly db: DataSource,

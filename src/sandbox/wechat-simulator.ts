@@ -8,19 +8,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CHECK_SESSION_PATH, isPlainObject, JSCODE2SESSION_PATH, json, JSON_TYPE, rid, MEDIA_CHECK_ASYNC_PATH, MSG_SEC_CHECK_PATH, PHONE_NUMBER_PATH, SNS_TYPE, STABLE_TOKEN_PATH, stringField, TOKEN_PATH, wxError, HANG, type RecordedRequest, type SimRequest, type SimResponse } from './wechat-wire';
+import { CHECK_SESSION_PATH, isPlainObject, JSCODE2SESSION_PATH, json, JSON_TYPE, rid, MEDIA_CHECK_ASYNC_PATH, MSG_SEC_CHECK_PATH, PHONE_NUMBER_PATH, SNS_TYPE, STABLE_TOKEN_PATH, stringField, TOKEN_PATH, wxError, type RecordedRequest, type SimRequest, type SimResponse } from './wechat-wire';
 import { encryptWithSessionKey, hmacSha256Hex, newOpenId, sha1Hex, newSessionKey, newTraceId, parsePhoneNumber, randomAlnum, type EncryptedPayload, type PhoneInfo } from './wechat-data';
 // The simulator's users import the wire format and WeChat's data helpers from here too.
 export * from './wechat-wire';
 export * from './wechat-data';
 import { fetchMedia, judgeImage, judgeText, mediaCheckPush, type MediaCheckPush } from './simulated-content-checks';
 
-export type Fault =
-  | { errcode: number; errmsg?: string }
-  | { kind: 'html' }
-  | { kind: 'http500' }
-  | { kind: 'hang' }
-  | { kind: 'delay'; ms: number };
 
 export interface WechatSimulatorOptions {
   /** The first (or only) mini program. */
@@ -91,10 +85,6 @@ interface AccessTokenEntry {
   revoked: boolean;
 }
 
-interface QueuedFault {
-  fault: Fault;
-  remaining: number;
-}
 
 type Route = { method: 'GET' | 'POST'; tokenRoute?: boolean; run: (req: SimRequest) => SimResponse };
 
@@ -130,7 +120,6 @@ export class WechatSimulator {
   private readonly codeTtlMs: number;
   private readonly maxRecordedRequests: number;
   private readonly requestCounts = new Map<string, number>();
-  private readonly faults = new Map<string, QueuedFault[]>();
   private readonly loginCodes = new Map<string, LoginCodeEntry>();
   private readonly phoneCodes = new Map<string, PhoneCodeEntry>();
   /** By (app, openid). */
@@ -262,30 +251,13 @@ export class WechatSimulator {
     return this.requestCounts.get(path) ?? 0;
   }
 
-  /**
-   * The next `times` requests to `path` get `fault` instead of a normal answer
-   * (faults queued for one path apply in order). A faulted request changes no
-   * state: a login or phone code stays usable. 'delay' waits, then answers normally.
-   */
-  fail(path: string, fault: Fault, times = Infinity): void {
-    if (!(times >= 1)) throw new Error('times must be >= 1');
-    const queue = this.faults.get(path) ?? [];
-    queue.push({ fault, remaining: times });
-    this.faults.set(path, queue);
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
-  }
-
-  /** Clears recorded requests, counters and faults. Codes, sessions and tokens stay. */
+  /** Clears recorded requests and counters. Codes, sessions and tokens stay. */
   reset(): void {
     this.requests.length = 0;
     this.requestCounts.clear();
     this.accessTokensIssued = 0;
     this.issuedPerApp.clear();
     this.forcedRefreshes = 0;
-    this.clearFaults();
   }
 
   /** The app an access token was issued to (undefined for one never issued). */
@@ -324,12 +296,8 @@ export class WechatSimulator {
   async handle(req: SimRequest): Promise<SimResponse> {
     const request: SimRequest = { method: req.method.toUpperCase(), path: req.path, query: req.query ?? {}, body: req.body };
     this.record(request);
-
-    const fault = this.takeFault(request.path);
-    if (fault) {
-      const faulted = await this.applyFault(fault);
-      if (faulted) return faulted;
-    }
+    const intercepted = await this.intercept(request);
+    if (intercepted) return intercepted;
 
     const route = this.routes[request.path];
     if (!route) return json({ errcode: -1, errmsg: 'not found' }, JSON_TYPE, 404);
@@ -347,39 +315,9 @@ export class WechatSimulator {
     }
   }
 
-  private takeFault(path: string): Fault | undefined {
-    const queue = this.faults.get(path);
-    const head = queue?.[0];
-    if (!queue || !head) return undefined;
-    head.remaining -= 1;
-    if (head.remaining <= 0) queue.shift();
-    if (queue.length === 0) this.faults.delete(path);
-    return head.fault;
-  }
-
-  /** The faulted answer, or undefined when the request should proceed normally ('delay'). */
-  private async applyFault(fault: Fault): Promise<SimResponse | undefined> {
-    if ('errcode' in fault) return wxError(fault.errcode, JSON_TYPE, fault.errmsg);
-    switch (fault.kind) {
-      case 'html':
-        // What a gateway error page looks like: HTTP 200, not JSON.
-        return {
-          status: 200,
-          headers: { 'content-type': 'text/html; charset=utf-8' },
-          body: '<html><head><title>系统繁忙</title></head><body><h1>系统繁忙，请稍后再试</h1></body></html>',
-        };
-      case 'http500':
-        return {
-          status: 500,
-          headers: { 'content-type': 'text/html' },
-          body: '<html><head><title>500 Internal Server Error</title></head><body><center><h1>500 Internal Server Error</h1></center></body></html>',
-        };
-      case 'hang':
-        return HANG;
-      case 'delay':
-        await sleep(fault.ms);
-        return undefined;
-    }
+  /** A subclass's answer instead of the route's (tests inject faults this way); none here. */
+  protected async intercept(_request: SimRequest): Promise<SimResponse | undefined> {
+    return undefined;
   }
 
   // ---------------------------------------------------------------- routes

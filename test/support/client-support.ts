@@ -1,13 +1,7 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createApp, type RunningApp } from '../../src/bootstrap';
-import { freeLoopbackPort } from '../../src/common/system';
 import sharp from 'sharp';
-import type { Env } from '../../src/config/configuration';
-import type { WechatSimulator } from '../../src/sandbox/wechat-simulator';
-import { createTestDatabase, type TestDatabase } from './test-database';
-import { TEST_JWT_SECRET } from './test-app';
+export { startSandboxApp, type SandboxApp } from './test-app';
 
 export type ClientPackage = typeof import('../../client/src');
 export type SandboxWxModule = typeof import('../../scripts/sandbox-wx');
@@ -57,56 +51,3 @@ export function loadSandboxWx(): SandboxWxModule {
   return require(join(repoRoot(), 'scripts', 'sandbox-wx.js')) as SandboxWxModule;
 }
 
-export interface SandboxApp {
-  baseUrl: string;
-  running: RunningApp;
-  /** The app's built-in fake WeChat (a real HTTP server the app calls). */
-  simulator: WechatSimulator;
-  db: TestDatabase;
-  /** Every log line the app wrote (warn and above). */
-  logLines: string[];
-  close(): Promise<void>;
-}
-
-/** The real app in sandbox mode (no WeChat credentials) on its own fresh database, as `npm start` runs it. */
-export async function startSandboxApp(env: Env = {}): Promise<SandboxApp> {
-  const db = await createTestDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-client-'));
-  const logLines: string[] = [];
-  // A known port, so the avatar URLs the sandbox WeChat fetches for its image check point here.
-  const port = await freeLoopbackPort();
-  let running: RunningApp;
-  try {
-    running = await createApp({
-      env: {
-        NODE_ENV: 'test',
-        DATABASE_URL: db.url,
-        WECHAT_SANDBOX: 'true',
-        JWT_SECRET: TEST_JWT_SECRET,
-        LOG_LEVEL: 'warn',
-        DATA_DIR: dataDir,
-        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-        ...env,
-      },
-      logDestination: { write: (line: string) => void logLines.push(line) },
-    });
-    await running.app.listen({ port, host: '127.0.0.1' });
-  } catch (err) {
-    await db.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-    throw err;
-  }
-  if (!running.simulator) throw new Error('sandbox mode expected');
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    running,
-    logLines,
-    simulator: running.simulator,
-    db,
-    async close() {
-      await running.close();
-      await db.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}

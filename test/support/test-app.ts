@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type RunningApp } from '../../src/bootstrap';
+import { freeLoopbackPort } from '../../src/common/system';
 import type { Env, WechatAppSettings } from '../../src/config/configuration';
-import { WechatSimulator } from '../../src/sandbox/wechat-simulator';
+import { FaultyWechatSimulator } from './faulty-wechat-simulator';
 import { startWechatSimulatorServer, type WechatSimulatorServer } from '../../src/sandbox/wechat-simulator.server';
 import { AvatarReviewService } from '../../src/profile/avatar-review.service';
 import { WechatPushSender } from '../../src/sandbox/wechat-push-sender';
@@ -26,7 +27,7 @@ export interface TestApp {
   baseUrl: string;
   running: RunningApp;
   /** The fake WeChat server (real HTTP on loopback) the app talks to. */
-  wechat: WechatSimulator;
+  wechat: FaultyWechatSimulator;
   wechatUrl: string;
   wechatServer: WechatSimulatorServer;
   db: TestDatabase;
@@ -39,7 +40,7 @@ export interface TestApp {
    * Runs the sandbox-style flow against the fake: issue a wx.login code and log in with it. The
    * body names `input.appId` when given (the fake's first app otherwise, named only with several).
    */
-  login(input?: Parameters<WechatSimulator['issueLoginCode']>[0], parts?: 'all' | 'code'): Promise<HttpAnswer>;
+  login(input?: Parameters<FaultyWechatSimulator['issueLoginCode']>[0], parts?: 'all' | 'code'): Promise<HttpAnswer>;
   close(): Promise<void>;
 }
 
@@ -83,7 +84,7 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase; apps
   const apps = options.apps ?? [{ appId: TEST_APPID, secret: TEST_SECRET }];
   // Several apps: WECHAT_APPS, and one fake WeChat simulating all of them (one Open Platform account).
   const credentials: Env = options.apps ? { WECHAT_APPS: JSON.stringify(options.apps), WECHAT_APPID: undefined, WECHAT_SECRET: undefined } : { WECHAT_APPID: TEST_APPID, WECHAT_SECRET: TEST_SECRET };
-  const wechat = new WechatSimulator({ appId: apps[0].appId, secret: apps[0].secret, moreApps: apps.slice(1).map(({ appId, secret }) => ({ appId, secret })) });
+  const wechat = new FaultyWechatSimulator({ appId: apps[0].appId, secret: apps[0].secret, moreApps: apps.slice(1).map(({ appId, secret }) => ({ appId, secret })) });
   const server = await startWechatSimulatorServer(wechat);
   const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-test-'));
   const logLines: string[] = [];
@@ -165,40 +166,58 @@ export async function startTestApp(options: { env?: Env; db?: TestDatabase; apps
   };
 }
 
-/** The real application in sandbox mode (no WeChat credentials, WECHAT_SANDBOX=true) on a fresh database. */
 export interface SandboxApp {
   baseUrl: string;
   running: RunningApp;
+  /** The app's built-in fake WeChat (a real HTTP server the app calls). */
+  simulator: FaultyWechatSimulator;
   db: TestDatabase;
+  /** Every log line the app wrote (warn and above). */
+  logLines: string[];
   close(): Promise<void>;
 }
 
-export async function startSandboxApp(): Promise<SandboxApp> {
+/** The real app in sandbox mode (no WeChat credentials) on its own fresh database, as `npm start` runs it. */
+export async function startSandboxApp(env: Env = {}): Promise<SandboxApp> {
   const db = await createTestDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-sandbox-'));
-  const cleanup = async () => {
-    await db.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+  const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-client-'));
+  const logLines: string[] = [];
+  // A known port, so the avatar URLs the sandbox WeChat fetches for its image check point here.
+  const port = await freeLoopbackPort();
   let running: RunningApp;
   try {
     running = await createApp({
-      env: { NODE_ENV: 'test', DATABASE_URL: db.url, WECHAT_SANDBOX: 'true', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir, LOGIN_RATE_LIMIT: '0' },
-      logDestination: { write: () => undefined },
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: db.url,
+        WECHAT_SANDBOX: 'true',
+        JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: 'warn',
+        DATA_DIR: dataDir,
+        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        LOGIN_RATE_LIMIT: '0',
+        ...env,
+      },
+      logDestination: { write: (line: string) => void logLines.push(line) },
+      createSimulator: (options) => new FaultyWechatSimulator(options),
     });
-    await running.app.listen({ port: 0, host: '127.0.0.1' });
+    await running.app.listen({ port, host: '127.0.0.1' });
   } catch (err) {
-    await cleanup();
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const baseUrl = (await running.app.getUrl()).replace('[::1]', '127.0.0.1');
+  if (!running.simulator) throw new Error('sandbox mode expected');
   return {
-    baseUrl,
+    baseUrl: `http://127.0.0.1:${port}`,
     running,
+    logLines,
+    simulator: running.simulator as FaultyWechatSimulator,
     db,
     async close() {
       await running.close();
-      await cleanup();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -13,16 +13,17 @@ import {
   isHang,
   parsePhoneNumber,
   type SimResponse,
-} from './wechat-simulator';
-import { startWechatSimulatorServer } from './wechat-simulator.server';
+} from '../src/sandbox/wechat-simulator';
+import { startWechatSimulatorServer } from '../src/sandbox/wechat-simulator.server';
+import { FaultyWechatSimulator } from './support/faulty-wechat-simulator';
 
 const APP_ID = 'wx1234567890abcdef';
 const SECRET = 'sim-secret-0123456789abcdef0123456';
 
 type Json = Record<string, any>;
 
-function newSim(extra: Partial<ConstructorParameters<typeof WechatSimulator>[0]> = {}): WechatSimulator {
-  return new WechatSimulator({ appId: APP_ID, secret: SECRET, ...extra });
+function newSim(extra: Partial<ConstructorParameters<typeof WechatSimulator>[0]> = {}): FaultyWechatSimulator {
+  return new FaultyWechatSimulator({ appId: APP_ID, secret: SECRET, ...extra });
 }
 
 function parse(res: SimResponse): Json {

@@ -23,7 +23,7 @@
  *   npm run bench -- --only health,me          a subset of the app's targets (see ROUTES)
  *   npm run bench -- --before HEAD~1           also the app as of a git revision (built under
  *                                              .data/before/), measured in the same run, each target
- *                                              right before the current code's: a change's before/after
+ *                                              right after the current code's: a change's before/after
  *
  * GET /avatars/{id} serves one uploaded avatar (a generated 640×640 JPEG, uploaded as wx.uploadFile
  * does before the load) and is held to GET /health of the same run.
@@ -220,7 +220,9 @@ async function main() {
   const apps = [current];
   if (args.before) {
     const { dir, sha } = buildRevision(String(args.before));
-    apps.unshift(await startApp(` (before: ${sha.slice(0, 7)})`, join(dir, 'dist', 'main.js'), appEnv, await freeLoopbackPort()));
+    // Measured after the current code: a first run warms the database and the fake WeChat, so any
+    // bias from the order favours the older code, never the change under test.
+    apps.push(await startApp(` (before: ${sha.slice(0, 7)})`, join(dir, 'dist', 'main.js'), appEnv, await freeLoopbackPort()));
   }
   const appUrl = current.url;
   const app = current.child;
@@ -273,7 +275,7 @@ async function main() {
   let many;
   if (RSS_USERS > 0) {
     console.log(`Logging in ${RSS_USERS} distinct new users…`);
-    many = await loginManyUsers(ctxs[ctxs.length - 1], RSS_USERS);
+    many = await loginManyUsers(ctxs[0], RSS_USERS);
     many.rssMiB = rssMiB(app.pid);
   }
 

@@ -22,8 +22,8 @@
  *   npm run bench -- --profile                 also writes a CPU profile of the app to bench/profiles/
  *   npm run bench -- --only health,me          a subset of the app's targets (see ROUTES)
  *   npm run bench -- --before HEAD~1           also the app as of a git revision (built under
- *                                              .data/before/), measured in the same run, each target
- *                                              right after the current code's: a change's before/after
+ *                                              .data/before/), measured in the same run, alternating
+ *                                              (A B B A) with the current code on each target: a change's before/after
  *
  * GET /avatars/{id} serves one uploaded avatar (a generated 640×640 JPEG, uploaded as wx.uploadFile
  * does before the load) and is held to GET /health of the same run.
@@ -220,8 +220,6 @@ async function main() {
   const apps = [current];
   if (args.before) {
     const { dir, sha } = buildRevision(String(args.before));
-    // Measured after the current code: a first run warms the database and the fake WeChat, so any
-    // bias from the order favours the older code, never the change under test.
     apps.push(await startApp(` (before: ${sha.slice(0, 7)})`, join(dir, 'dist', 'main.js'), appEnv, await freeLoopbackPort()));
   }
   const app = current.child;
@@ -248,11 +246,8 @@ async function main() {
   const only = args.only ? String(args.only).split(',') : ROUTES.map((r) => r.key);
   const routes = ROUTES.filter((r) => only.includes(r.key));
   for (const route of routes) {
-    for (const [i, a] of apps.entries()) {
-      const r = Object.assign(await load(route.name + a.label, a.child.pid, await route.options(ctxs[i])), { key: route.key });
-      if (a === current) results.push(r);
-      else before.push(r);
-    }
+    const measured = await loadEach(apps, async (a, i) => load(route.name + a.label, a.child.pid, await route.options(ctxs[i])));
+    for (const [i, a] of apps.entries()) (a === current ? results : before).push(Object.assign(measured[i], { key: route.key }));
   }
   for (const r of [...results, ...before]) {
     r.vsFastify = Number((r.rps / fastify.rps).toFixed(3));
@@ -263,15 +258,17 @@ async function main() {
   const login = results.find((r) => r.key === 'login');
   let loginAtHalf;
   const beforeAtHalf = [];
-  for (const [i, a] of apps.entries()) {
-    const capacity = (a === current ? results : before).find((r) => r.key === 'login');
-    if (!capacity) continue;
-    const rate = Math.max(1, Math.round(capacity.rps / 2));
-    const opts = await loginRequests(ctxs[i], Math.ceil(rate * (DURATION + WARMUP) * 1.2) + 1000);
-    const r = await load(`POST /wechat/login at ${rate} req/s offered${a.label}`, a.child.pid, { ...opts, overallRate: rate });
-    r.offeredRate = rate;
-    if (a === current) loginAtHalf = r;
-    else beforeAtHalf.push(r);
+  if (login) {
+    const rates = apps.map((a) => Math.max(1, Math.round((a === current ? results : before).find((r) => r.key === 'login').rps / 2)));
+    const measured = await loadEach(apps, async (a, i) => {
+      const opts = await loginRequests(ctxs[i], Math.ceil(rates[i] * (DURATION + WARMUP) * 1.2) + 1000);
+      return load(`POST /wechat/login at ${rates[i]} req/s offered${a.label}`, a.child.pid, { ...opts, overallRate: rates[i] });
+    });
+    for (const [i, a] of apps.entries()) {
+      measured[i].offeredRate = rates[i];
+      if (a === current) loginAtHalf = measured[i];
+      else beforeAtHalf.push(measured[i]);
+    }
   }
   const rss = rssMiB(app.pid);
   let many;
@@ -344,6 +341,37 @@ async function uploadAvatar(ctx) {
   const checks = (await ask(ctx.wechat, { type: 'mediaChecks' })).urls;
   if (!checks.length) throw new Error('the avatar was not sent to the image check');
   return `${ctx.appUrl}/avatars/${checks[checks.length - 1].split('/avatars/')[1]}`;
+}
+
+/**
+ * `measure(app, index)` for every app. With one app, once. With --before, in the order A B B A and
+ * each app's two runs combined: whichever runs first on a target runs on a colder machine state
+ * (measured here: up to 1.5x the CPU per login), so neither revision gets that place alone.
+ */
+async function loadEach(apps, measure) {
+  if (apps.length === 1) return [await measure(apps[0], 0)];
+  const first = [];
+  for (const [i, a] of apps.entries()) first[i] = await measure(a, i);
+  const second = [];
+  for (const [i, a] of [...apps.entries()].reverse()) second[i] = await measure(a, i);
+  return first.map((r, i) => combine(r, second[i]));
+}
+
+/** Two runs of one target as one row: means of rate and latency, CPU per request over both runs' requests. */
+function combine(a, b) {
+  const requests = a.requests + b.requests;
+  const mean = (x, y) => Math.round(((x + y) / 2) * 10) / 10;
+  return {
+    name: a.name,
+    rps: Math.round((a.rps + b.rps) / 2),
+    p50: mean(a.p50, b.p50),
+    p99: mean(a.p99, b.p99),
+    cpuUsPerRequest: requests ? Math.round((a.cpuUsPerRequest * a.requests + b.cpuUsPerRequest * b.requests) / requests) : null,
+    requests,
+    errors: a.errors + b.errors,
+    non2xx: a.non2xx + b.non2xx,
+    runs: [a, b].map((r) => ({ rps: r.rps, p99: r.p99, cpuUsPerRequest: r.cpuUsPerRequest })),
+  };
 }
 
 /** Each current row right after its before row (same key), when there is one. */

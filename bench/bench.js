@@ -21,6 +21,9 @@
  *   npm run bench -- --rss-users 0             skip the many-users step
  *   npm run bench -- --profile                 also writes a CPU profile of the app to bench/profiles/
  *   npm run bench -- --only health,me          a subset of the app's targets (see ROUTES)
+ *   npm run bench -- --before HEAD~1           also the app as of a git revision (built under
+ *                                              .data/before/), measured in the same run, alternating
+ *                                              (A B B A) with the current code on each target: a change's before/after
  *
  * GET /avatars/{id} serves one uploaded avatar (a generated 640×640 JPEG, uploaded as wx.uploadFile
  * does before the load) and is held to GET /health of the same run.
@@ -28,7 +31,7 @@
 const autocannon = require('autocannon');
 const { fork, spawn, spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 
@@ -190,11 +193,9 @@ async function main() {
   const nestHello = await forkReady('nest-hello-server.js', {});
   const wechat = await forkReady('fake-wechat-server.js', { BENCH_APPID: APPID, BENCH_SECRET: SECRET });
   const { freeLoopbackPort } = require(join(root, 'dist', 'common', 'system.js'));
-  const port = await freeLoopbackPort();
   const appEnv = {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
-    PORT: String(port),
     HOST: '127.0.0.1',
     WECHAT_APPID: APPID,
     WECHAT_SECRET: SECRET,
@@ -205,8 +206,6 @@ async function main() {
     LOGIN_RATE_LIMIT: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     DATA_DIR: join(root, '.data', 'bench'),
-    // Production wants https here (WeChat fetches avatars from it); the bench reads the id off it.
-    PUBLIC_BASE_URL: `https://127.0.0.1:${port}`,
   };
   let embedded;
   if (process.env.DATABASE_URL) {
@@ -217,33 +216,40 @@ async function main() {
     embedded = await EmbeddedPostgres.start({ dataDir: join(root, '.data', 'bench'), logger: { log: () => undefined, warn: (m) => console.warn(m) } });
     appEnv.DATABASE_URL = embedded.url;
   }
-  let appLog = '';
-  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'profiles')}`] : [];
-  const app = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'main.js')], { env: appEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  app.stderr.on('data', (d) => (appLog = (appLog + d).slice(-4000)));
-  children.push(app);
-  const appUrl = `http://127.0.0.1:${port}`;
-  await waitHealthy(appUrl, app, () => appLog);
+  const current = await startApp('', join(root, 'dist', 'main.js'), appEnv, await freeLoopbackPort());
+  const apps = [current];
+  if (args.before) {
+    const { dir, sha } = buildRevision(String(args.before));
+    apps.push(await startApp(` (before: ${sha.slice(0, 7)})`, join(dir, 'dist', 'main.js'), appEnv, await freeLoopbackPort()));
+  }
+  const app = current.child;
 
   // A pool of users, each logged in once, so the measured logins mostly update existing rows.
   const openIds = Array.from({ length: USERS }, (_, i) => `obench${String(i).padStart(6, '0')}${randomBytes(4).toString('hex')}`);
-  const first = (await ask(wechat.child, { type: 'codes', count: USERS, openIds })).logins;
+  // Every app logs the pool in once: these logins are also each app's first warm-up, alike.
   let token;
-  for (const body of first) {
-    const res = await fetch(`${appUrl}/wechat/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (res.status !== 200) throw new Error(`setup login failed: ${res.status} ${await res.text()}`);
-    token ??= (await res.json()).token;
+  for (const a of apps) {
+    const first = (await ask(wechat.child, { type: 'codes', count: USERS, openIds })).logins;
+    for (const body of first) {
+      const res = await fetch(`${a.url}/wechat/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (res.status !== 200) throw new Error(`setup login failed: ${res.status} ${await res.text()}`);
+      token ??= (await res.json()).token;
+    }
   }
-  const ctx = { appUrl, token, openIds, wechat: wechat.child };
+  const ctxs = apps.map((a) => ({ appUrl: a.url, token, openIds, wechat: wechat.child }));
 
   console.log(`Load: ${CONNECTIONS} connections, ${DURATION} s per target after ${WARMUP} s warm-up; ${USERS} users; ${process.version}\n`);
   const fastify = await load('baseline: bare Fastify', fastifyHello.child.pid, { url: `http://127.0.0.1:${fastifyHello.port}/` });
   const nest = await load('baseline: Nest hello', nestHello.child.pid, { url: `http://127.0.0.1:${nestHello.port}/` });
   const results = [fastify, nest];
+  const before = [];
   const only = args.only ? String(args.only).split(',') : ROUTES.map((r) => r.key);
   const routes = ROUTES.filter((r) => only.includes(r.key));
-  for (const route of routes) results.push(Object.assign(await load(route.name, app.pid, await route.options(ctx)), { key: route.key }));
-  for (const r of results) {
+  for (const route of routes) {
+    const measured = await loadEach(apps, async (a, i) => load(route.name + a.label, a.child.pid, await route.options(ctxs[i])));
+    for (const [i, a] of apps.entries()) (a === current ? results : before).push(Object.assign(measured[i], { key: route.key }));
+  }
+  for (const r of [...results, ...before]) {
     r.vsFastify = Number((r.rps / fastify.rps).toFixed(3));
     r.vsNest = Number((r.rps / nest.rps).toFixed(3));
   }
@@ -251,21 +257,28 @@ async function main() {
   // Latency where a service runs: a fixed offered rate of half the measured login capacity.
   const login = results.find((r) => r.key === 'login');
   let loginAtHalf;
+  const beforeAtHalf = [];
   if (login) {
-    const rate = Math.max(1, Math.round(login.rps / 2));
-    const opts = await loginRequests(ctx, Math.ceil(rate * (DURATION + WARMUP) * 1.2) + 1000);
-    loginAtHalf = await load(`POST /wechat/login at ${rate} req/s offered`, app.pid, { ...opts, overallRate: rate });
-    loginAtHalf.offeredRate = rate;
+    const rates = apps.map((a) => Math.max(1, Math.round((a === current ? results : before).find((r) => r.key === 'login').rps / 2)));
+    const measured = await loadEach(apps, async (a, i) => {
+      const opts = await loginRequests(ctxs[i], Math.ceil(rates[i] * (DURATION + WARMUP) * 1.2) + 1000);
+      return load(`POST /wechat/login at ${rates[i]} req/s offered${a.label}`, a.child.pid, { ...opts, overallRate: rates[i] });
+    });
+    for (const [i, a] of apps.entries()) {
+      measured[i].offeredRate = rates[i];
+      if (a === current) loginAtHalf = measured[i];
+      else beforeAtHalf.push(measured[i]);
+    }
   }
   const rss = rssMiB(app.pid);
   let many;
   if (RSS_USERS > 0) {
     console.log(`Logging in ${RSS_USERS} distinct new users…`);
-    many = await loginManyUsers(ctx, RSS_USERS);
+    many = await loginManyUsers(ctxs[0], RSS_USERS);
     many.rssMiB = rssMiB(app.pid);
   }
 
-  printTable(results, loginAtHalf, rss, many);
+  printTable([...results.slice(0, 2), ...interleave(before, results.slice(2))], [...beforeAtHalf, ...(loginAtHalf ? [loginAtHalf] : [])], rss, many);
   const checks = [];
   const health = results.find((x) => x.key === 'health');
   for (const route of routes) {
@@ -301,6 +314,7 @@ async function main() {
       logLevel: appEnv.LOG_LEVEL,
     },
     results,
+    ...(args.before ? { before: { revision: String(args.before), results: before, loginAtHalfCapacity: beforeAtHalf[0] ?? null } } : {}),
     loginAtHalfCapacity: loginAtHalf ?? null,
     rssMiB: rss,
     manyUsers: many ?? null,
@@ -329,7 +343,74 @@ async function uploadAvatar(ctx) {
   return `${ctx.appUrl}/avatars/${checks[checks.length - 1].split('/avatars/')[1]}`;
 }
 
-function printTable(results, loginAtHalf, rss, many) {
+/**
+ * `measure(app, index)` for every app. With one app, once. With --before, in the order A B B A and
+ * each app's two runs combined: whichever runs first on a target runs on a colder machine state
+ * (measured here: up to 1.5x the CPU per login), so neither revision gets that place alone.
+ */
+async function loadEach(apps, measure) {
+  if (apps.length === 1) return [await measure(apps[0], 0)];
+  const first = [];
+  for (const [i, a] of apps.entries()) first[i] = await measure(a, i);
+  const second = [];
+  for (const [i, a] of [...apps.entries()].reverse()) second[i] = await measure(a, i);
+  return first.map((r, i) => combine(r, second[i]));
+}
+
+/** Two runs of one target as one row: means of rate and latency, CPU per request over both runs' requests. */
+function combine(a, b) {
+  const requests = a.requests + b.requests;
+  const mean = (x, y) => Math.round(((x + y) / 2) * 10) / 10;
+  return {
+    name: a.name,
+    rps: Math.round((a.rps + b.rps) / 2),
+    p50: mean(a.p50, b.p50),
+    p99: mean(a.p99, b.p99),
+    cpuUsPerRequest: requests ? Math.round((a.cpuUsPerRequest * a.requests + b.cpuUsPerRequest * b.requests) / requests) : null,
+    requests,
+    errors: a.errors + b.errors,
+    non2xx: a.non2xx + b.non2xx,
+    runs: [a, b].map((r) => ({ rps: r.rps, p99: r.p99, cpuUsPerRequest: r.cpuUsPerRequest })),
+  };
+}
+
+/** Each current row right after its before row (same key), when there is one. */
+function interleave(before, current) {
+  return current.flatMap((r) => [...before.filter((b) => b.key === r.key), r]);
+}
+
+/** Builds the app as of git revision `ref` under .data/before/<sha> (once per sha), on this checkout's node_modules. */
+function buildRevision(ref) {
+  const sha = spawnSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' }).stdout.trim();
+  if (!sha) throw new Error(`--before ${ref}: no such revision`);
+  const dir = join(root, '.data', 'before', sha);
+  if (!existsSync(join(dir, 'dist', 'main.js'))) {
+    console.log(`Building ${ref} (${sha.slice(0, 7)}) under ${dir.replace(root + '/', '')}…`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const archive = spawnSync('sh', ['-c', `git archive ${sha} src tsconfig.json tsconfig.build.json package.json | tar -x -C "${dir}"`], { cwd: root, stdio: 'inherit' });
+    if (archive.status !== 0) throw new Error(`--before ${ref}: git archive failed`);
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(dir, 'tsconfig.build.json')], { stdio: 'inherit', cwd: dir });
+    if (build.status !== 0) throw new Error(`--before ${ref}: build failed`);
+  }
+  return { dir, sha };
+}
+
+/** Starts one app process (`node <main>`) and waits until /health answers. */
+async function startApp(label, main, env, port) {
+  let log = '';
+  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'profiles')}`] : [];
+  // Production wants https for PUBLIC_BASE_URL (WeChat fetches avatars from it); the bench reads the id off it.
+  const child = spawn(process.execPath, [...nodeArgs, main], { env: { ...env, PORT: String(port), PUBLIC_BASE_URL: `https://127.0.0.1:${port}` }, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(url, child, () => log);
+  return { label, child, url };
+}
+
+function printTable(results, atHalf, rss, many) {
   const rows = [['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', '× Fastify', '× Nest hello', 'errors', 'non-2xx']];
   const row = (r) => [
     r.name,
@@ -343,7 +424,7 @@ function printTable(results, loginAtHalf, rss, many) {
     String(r.non2xx),
   ];
   for (const r of results) rows.push(row(r));
-  if (loginAtHalf) rows.push(row(loginAtHalf));
+  for (const r of atHalf) rows.push(row(r));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
   const line = (x) => `| ${x.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(line(rows[0]));

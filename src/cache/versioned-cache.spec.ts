@@ -37,3 +37,13 @@ test('the memory cache stays within its byte budget whatever the number of keys'
   for (let i = 0; i < 20_000; i++) if (await cache.get(`u:${i}`)) held++;
   assert.ok(held > 100 && held < 2000, `held ${held} entries in 256 KiB`);
 });
+
+test('the memory cache counts an entry by the size of its text, not one slot per key', async () => {
+  const cache = new MemoryVersionedCache(256 * 1024);
+  const long = 'x'.repeat(10_000);
+  for (let i = 0; i < 100; i++) await cache.put(`u:${i}`, 1, { id: i, nickname: long, nested: { city: long } }, 60_000);
+  let held = 0;
+  for (let i = 0; i < 100; i++) if (await cache.get(`u:${i}`)) held++;
+  // Each entry holds 20,000 characters (about 40 KB in the heap): 256 KiB has room for six of them.
+  assert.ok(held >= 4 && held <= 7, `held ${held} entries of 40 KB in 256 KiB`);
+});

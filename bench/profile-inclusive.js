@@ -24,6 +24,9 @@ for (const [id, t] of self) {
     total.set(key, (total.get(key) ?? 0) + t);
   }
 }
-for (const [k, t] of [...total].filter(([k]) => pattern.test(k)).sort((a, b) => b[1] - a[1]).slice(0, Number(process.argv[4] ?? 40))) {
+for (const [k, t] of [...total]
+  .filter(([k]) => pattern.test(k))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, Number(process.argv[4] ?? 40))) {
   console.log(`${((100 * t) / active).toFixed(1).padStart(5)}%  ${k}`);
 }

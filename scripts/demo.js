@@ -131,7 +131,10 @@ async function main() {
   });
   show('avatarUrl', approved.avatarUrl);
   const image = await fetch(approved.avatarUrl);
-  show('GET avatarUrl', `${image.status} ${image.headers.get('content-type')}, ${(await image.arrayBuffer()).byteLength} bytes, ETag ${image.headers.get('etag')}, ${image.headers.get('cache-control')}`);
+  show(
+    'GET avatarUrl',
+    `${image.status} ${image.headers.get('content-type')}, ${(await image.arrayBuffer()).byteLength} bytes, ETag ${image.headers.get('etag')}, ${image.headers.get('cache-control')}`,
+  );
 
   // <input type="nickname">: the typed nickname passes WeChat's text check before it is stored.
   const patched = await run('type a nickname (text check passes)', () => api.updateProfile({ nickname: '小程序 Demo', city: 'Shanghai' }));

@@ -29,10 +29,11 @@ function findTests(dir, out = []) {
 
 async function main() {
   const builds = join(root, '.build');
-  if (existsSync(builds)) for (const name of readdirSync(builds)) {
-    const m = /^run-(\d+)$/.exec(name);
-    if (m && !alive(Number(m[1]))) rmSync(join(builds, name), { recursive: true, force: true });
-  }
+  if (existsSync(builds))
+    for (const name of readdirSync(builds)) {
+      const m = /^run-(\d+)$/.exec(name);
+      if (m && !alive(Number(m[1]))) rmSync(join(builds, name), { recursive: true, force: true });
+    }
   // The client as it ships, built into this run's folder (its tests read it from CLIENT_DIST).
   const clientDist = join(buildDir, 'client-dist');
   const clientTsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'client', 'tsconfig.json'), '--outDir', clientDist], { stdio: 'inherit' });
@@ -42,11 +43,9 @@ async function main() {
     process.exit(clientTsc.status ?? 1);
   }
   // A clean build: compiled tests of deleted sources must not linger and run.
-  const tsc = spawnSync(
-    process.execPath,
-    [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', buildDir, '--incremental', 'false', '--tsBuildInfoFile', 'null'],
-    { stdio: 'inherit' },
-  );
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', buildDir, '--incremental', 'false', '--tsBuildInfoFile', 'null'], {
+    stdio: 'inherit',
+  });
   if (tsc.status !== 0) {
     console.error('tsc failed: fix the type errors above');
     rmSync(buildDir, { recursive: true, force: true });

@@ -23,7 +23,9 @@ async function main(): Promise<void> {
 
   const { app, config, logger } = running;
   const url = await app.getUrl();
-  logger.info(`Listening on ${url.replace('[::1]', 'localhost')} (${config.http.docsEnabled ? 'docs at /docs' : 'docs off'}, ${config.wechat.sandbox ? 'SANDBOX WeChat' : 'WeChat at ' + config.wechat.apiBaseUrl})`);
+  logger.info(
+    `Listening on ${url.replace('[::1]', 'localhost')} (${config.http.docsEnabled ? 'docs at /docs' : 'docs off'}, ${config.wechat.sandbox ? 'SANDBOX WeChat' : 'WeChat at ' + config.wechat.apiBaseUrl})`,
+  );
   if (config.jwt.generated) logger.warn('JWT_SECRET is not set: using a development secret kept in the data folder. Never do this in production.');
 
   let stopping = false;

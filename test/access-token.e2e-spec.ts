@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { createClient } from '@keyv/redis';
 import { createApp, type RunningApp } from '../src/bootstrap';
-import { PHONE_NUMBER_PATH, STABLE_TOKEN_PATH,  } from '../src/sandbox/wechat-simulator';
+import { PHONE_NUMBER_PATH, STABLE_TOKEN_PATH } from '../src/sandbox/wechat-simulator';
 import { FaultyWechatSimulator } from './support/faulty-wechat-simulator';
 import { startWechatSimulatorServer, type WechatSimulatorServer } from '../src/sandbox/wechat-simulator.server';
 import { callApp, startTestApp, TEST_APPID, TEST_JWT_SECRET, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
@@ -376,7 +376,11 @@ describe('two instances sharing Redis', { skip: REDIS_URL ? false : 'REDIS_URL n
   test('a cold start: 20 concurrent requests split across both instances make exactly 1 stable_token call', async () => {
     const { token } = await login(aUrl, newOpenId());
     assert.equal(sim.accessTokensIssued, 0);
-    await phoneBurst(sim, Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? aUrl : b.url)), token);
+    await phoneBurst(
+      sim,
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? aUrl : b.url)),
+      token,
+    );
     assert.equal(sim.countRequests(STABLE_TOKEN_PATH), 1);
     assert.deepEqual(stableTokenBodies(sim), [expectedTokenBody(appid, secret, false)]);
     assert.equal(sim.countRequests(PHONE_NUMBER_PATH), 20);
@@ -389,7 +393,11 @@ describe('two instances sharing Redis', { skip: REDIS_URL ? false : 'REDIS_URL n
     sim.reset();
     sim.revokeAccessTokens();
     holdBackRefusals(sim, 10);
-    await phoneBurst(sim, Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? aUrl : b.url)), token);
+    await phoneBurst(
+      sim,
+      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? aUrl : b.url)),
+      token,
+    );
     assert.equal(sim.countRequests(STABLE_TOKEN_PATH), 1);
     assert.deepEqual(stableTokenBodies(sim), [expectedTokenBody(appid, secret, true)]);
     assert.equal(sim.forcedRefreshes, 1);

@@ -7,7 +7,24 @@ import type { WechatUserRow } from './support/test-database';
 
 /** Guarded endpoints, `User`, UNAUTHORIZED, and the row behind them. */
 
-const USER_FIELDS = ['avatarPending', 'avatarUrl', 'city', 'country', 'createdAt', 'gender', 'hasMobile', 'id', 'identities', 'mobile', 'mobileVerifiedAt', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
+const USER_FIELDS = [
+  'avatarPending',
+  'avatarUrl',
+  'city',
+  'country',
+  'createdAt',
+  'gender',
+  'hasMobile',
+  'id',
+  'identities',
+  'mobile',
+  'mobileVerifiedAt',
+  'nickname',
+  'openId',
+  'province',
+  'unionId',
+  'updatedAt',
+];
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Issuer and audience as the service sets them: tokens below differ from real ones only where a test says so. */
@@ -238,7 +255,21 @@ describe('auth: tokens, the current user, logout, deletion', () => {
     });
     test('right key but a sub that is not a plain decimal id: 401, never 500', async () => {
       const id = String(alice.user.id);
-      for (const sub of [`0${id}`, `${id}e0`, ` ${id}`, `+${id}`, [Number(id)], Number(id), true, null, '9007199254740991', '9007199254740992', '9223372036854775807', '9223372036854775808', '1'.repeat(40)]) {
+      for (const sub of [
+        `0${id}`,
+        `${id}e0`,
+        ` ${id}`,
+        `+${id}`,
+        [Number(id)],
+        Number(id),
+        true,
+        null,
+        '9007199254740991',
+        '9007199254740992',
+        '9223372036854775807',
+        '9223372036854775808',
+        '1'.repeat(40),
+      ]) {
         const token = jwt.sign({ sub, ver: version } as any, TEST_JWT_SECRET, { ...OURS, algorithm: 'HS256', expiresIn: 600 });
         assertUnauthorized(await me(token), `sub ${JSON.stringify(sub)}`);
       }
@@ -270,7 +301,7 @@ describe('auth: tokens, the current user, logout, deletion', () => {
     const patch = (body: unknown) => app.request('PATCH', '/users/me', { token, body });
     /** The fake WeChat's verdict on a pending avatar comes back asynchronously: let it land before the next test. */
     const verdictLanded = async () => {
-      for (const deadline = Date.now() + 15_000; (await me(token)).body.avatarPending; ) {
+      for (const deadline = Date.now() + 15_000; (await me(token)).body.avatarPending;) {
         assert.ok(Date.now() < deadline, 'the image check verdict never came');
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -300,7 +331,7 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       });
     }
 
-    test('avatarUrl: answered pending, the approved avatar kept until WeChat\'s image check decides', async () => {
+    test("avatarUrl: answered pending, the approved avatar kept until WeChat's image check decides", async () => {
       const before = await me(token);
       const value = 'https://cdn.example.com/avatars/42.png?size=132';
       const answer = await patch({ avatarUrl: value });

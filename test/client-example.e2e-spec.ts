@@ -95,7 +95,10 @@ describe('the README example page against the sandbox service', () => {
     await page.onChooseAvatar({ detail: { avatarUrl: await tempImage(tempDir) } });
     assert.equal(page.data.error, '');
     assert.equal(page.data.user.avatarPending, true);
-    assert.deepEqual(exchanges.filter((e) => e.api === 'uploadFile').map((e) => `${e.method} ${e.path} ${e.status}`), ['POST /users/me/avatar 202']);
+    assert.deepEqual(
+      exchanges.filter((e) => e.api === 'uploadFile').map((e) => `${e.method} ${e.path} ${e.status}`),
+      ['POST /users/me/avatar 202'],
+    );
 
     await page.onNicknameBlur({ detail: { value: '小明' } });
     assert.equal(page.data.error, '');

@@ -11,7 +11,9 @@ import * as acorn from 'acorn';
 import { clientDist, repoRoot } from './support/client-support';
 
 const dist = clientDist();
-const jsFiles = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => join(dist, f));
+const jsFiles = readdirSync(dist, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => join(dist, f));
 
 /** Every node of an ESTree tree. */
 function* nodes(node: unknown): Generator<any> {

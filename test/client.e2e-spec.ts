@@ -102,7 +102,10 @@ describe('mini program client against the sandbox service', () => {
     const before = p.exchanges.length;
     await later.me();
     const sent = p.exchanges.slice(before).filter((e) => e.api === 'request');
-    assert.deepEqual(sent.map((e) => `${e.method} ${e.path} ${e.status}`), ['POST /wechat/login 200', 'GET /users/me 200']);
+    assert.deepEqual(
+      sent.map((e) => `${e.method} ${e.path} ${e.status}`),
+      ['POST /wechat/login 200', 'GET /users/me 200'],
+    );
     // The renewed session's expiry is counted on that (later) clock.
     assert.ok((p.stored() as StoredSession).expiresAt > Date.now() + 14 * 86_400_000);
   });
@@ -159,7 +162,10 @@ describe('mini program client against the sandbox service', () => {
     const token = storedToken(p);
     await p.api.deleteAccount();
     assert.equal(p.stored(), '');
-    assert.deepEqual(p.requests('DELETE', '/users/me').map((e) => e.status), [204]);
+    assert.deepEqual(
+      p.requests('DELETE', '/users/me').map((e) => e.status),
+      [204],
+    );
     assert.equal((await callApp(app.baseUrl, 'GET', '/users/me', { token })).status, 401);
     const row = (await app.db.query<{ deleted_at: Date | null; nickname: string | null }>('SELECT deleted_at, nickname FROM wechat_user WHERE open_id = $1', [p.wx.openId]))[0];
     assert.ok(row.deleted_at, 'deleted_at is set');
@@ -187,13 +193,16 @@ describe('mini program client against the sandbox service', () => {
   });
 
   describe('uploadAvatar: the chooseAvatar temp file through wx.uploadFile', () => {
-    test('a multipart POST with the bearer answers 202 avatarPending; the avatar is the user\'s once WeChat passes it', async () => {
+    test("a multipart POST with the bearer answers 202 avatarPending; the avatar is the user's once WeChat passes it", async () => {
       const p = phone(app.baseUrl);
       const pending = await p.api.uploadAvatar(await tempImage(tempDir));
       assert.equal(pending.avatarPending, true);
       assert.equal(pending.avatarUrl, null, 'not shown before the verdict');
       const uploads = p.exchanges.filter((e) => e.api === 'uploadFile');
-      assert.deepEqual(uploads.map((e) => `${e.method} ${e.path} ${e.status}`), ['POST /users/me/avatar 202']);
+      assert.deepEqual(
+        uploads.map((e) => `${e.method} ${e.path} ${e.status}`),
+        ['POST /users/me/avatar 202'],
+      );
       assert.equal(uploads[0].authorization, `Bearer ${storedToken(p)}`);
       assert.equal(p.logins(), 1, 'the upload logged in first, once');
 
@@ -213,7 +222,10 @@ describe('mini program client against the sandbox service', () => {
       assert.equal((await callApp(app.baseUrl, 'POST', '/auth/logout', { token: storedToken(p) })).status, 204);
       const user = await p.api.uploadAvatar(await tempImage(tempDir));
       assert.equal(user.avatarPending, true);
-      assert.deepEqual(p.exchanges.filter((e) => e.api === 'uploadFile').map((e) => e.status), [401, 202]);
+      assert.deepEqual(
+        p.exchanges.filter((e) => e.api === 'uploadFile').map((e) => e.status),
+        [401, 202],
+      );
       assert.equal(p.logins(), 2);
     });
 
@@ -231,7 +243,7 @@ describe('mini program client against the sandbox service', () => {
   });
 
   describe('typed errors carry the service code', () => {
-    test('CONTENT_RISKY (400) for a nickname WeChat\'s text check judges risky; nothing stored', async () => {
+    test("CONTENT_RISKY (400) for a nickname WeChat's text check judges risky; nothing stored", async () => {
       const p = phone(app.baseUrl);
       await p.api.updateProfile({ nickname: 'Kept' });
       await assert.rejects(p.api.updateProfile({ nickname: 'so risky' }), (err) => isApiError('CONTENT_RISKY', 400)(err) && /20001/.test((err as Error).message));
@@ -329,7 +341,10 @@ describe('a token that stays refused is not retried forever', () => {
     const p = phone(proxyUrl);
     await assert.rejects(p.api.me(), isApiError('UNAUTHORIZED', 401));
     assert.equal(p.logins(), 2, 'the first login and one re-login');
-    assert.deepEqual(p.requests('GET', '/users/me').map((e) => e.status), [401, 401]);
+    assert.deepEqual(
+      p.requests('GET', '/users/me').map((e) => e.status),
+      [401, 401],
+    );
 
     // The next call still tries its stored token, renews it once, and stops again.
     await assert.rejects(p.api.me(), isApiError('UNAUTHORIZED', 401));

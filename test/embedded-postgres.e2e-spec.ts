@@ -72,7 +72,10 @@ describe('zero configuration: embedded PostgreSQL kept across restarts', () => {
     assert.equal(current.running.config.database.url, undefined);
     assert.ok(current.running.simulator, 'sandbox mode: the simulator is present');
     assert.equal(current.running.config.jwt.generated, true);
-    assert.ok(current.logs.some((l) => /Initialising embedded PostgreSQL/.test(l)), 'a fresh folder is initialised');
+    assert.ok(
+      current.logs.some((l) => /Initialising embedded PostgreSQL/.test(l)),
+      'a fresh folder is initialised',
+    );
     assert.ok(existsSync(join(pgDir, 'PG_VERSION')), 'the cluster lives under DATA_DIR/postgres');
     assert.ok(existsSync(pidFile), 'postmaster.pid exists while running');
     const firstPid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);

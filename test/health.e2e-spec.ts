@@ -27,7 +27,11 @@ describe('GET /health', () => {
     await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db.name}' AND pid <> pg_backend_pid()`);
   };
   /** The app's own log of failed requests (error class, driver code, message), to explain a wrong status. */
-  const failures = () => app.logLines.filter((l) => l.includes('request failed')).slice(-3).join('');
+  const failures = () =>
+    app.logLines
+      .filter((l) => l.includes('request failed'))
+      .slice(-3)
+      .join('');
   const allowConnections = async () => {
     await admin(`ALTER DATABASE "${db.name}" ALLOW_CONNECTIONS true`);
     refusing = false;
@@ -119,7 +123,10 @@ describe('GET /health', () => {
       assert.equal(patch.status, 200, `${patch.text}\n${failures()}`);
       assert.equal(patch.body.nickname, 'After');
       const rows = await db.query<{ nickname: string }>('SELECT nickname FROM wechat_user');
-      assert.deepEqual(rows.map((r) => r.nickname), ['After']);
+      assert.deepEqual(
+        rows.map((r) => r.nickname),
+        ['After'],
+      );
     });
   });
 });

@@ -27,16 +27,13 @@ describe('errors of the HTTP parser', () => {
     await app?.close();
   });
 
-  test('headers over Node\'s limit → 431 HEADERS_TOO_LARGE, JSON, connection closed', async () => {
+  test("headers over Node's limit → 431 HEADERS_TOO_LARGE, JSON, connection closed", async () => {
     const answer = await rawHttp(app.baseUrl, [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(32 * 1024)}\r\n\r\n`]);
     assertShape(answer, 431, 'HEADERS_TOO_LARGE');
   });
 
   test('a body with bad chunked encoding → 400 VALIDATION_FAILED, connection closed', async () => {
-    const answer = await rawHttp(app.baseUrl, [
-      'POST /wechat/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
-      'zz\r\n{"code":"abc"}\r\n0\r\n\r\n',
-    ]);
+    const answer = await rawHttp(app.baseUrl, ['POST /wechat/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n', 'zz\r\n{"code":"abc"}\r\n0\r\n\r\n']);
     assertShape(answer, 400, 'VALIDATION_FAILED');
     assert.match(answer.body.message, /chunked/);
   });
@@ -46,13 +43,11 @@ describe('errors of the HTTP parser', () => {
   });
 
   test('both Content-Length and Transfer-Encoding (request smuggling) → 400 VALIDATION_FAILED', async () => {
-    const answer = await rawHttp(app.baseUrl, [
-      'POST /wechat/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
-    ]);
+    const answer = await rawHttp(app.baseUrl, ['POST /wechat/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n']);
     assertShape(answer, 400, 'VALIDATION_FAILED');
   });
 
-  test('a URL that does not decode → 400 VALIDATION_FAILED (Fastify\'s router refusal, in our shape)', async () => {
+  test("a URL that does not decode → 400 VALIDATION_FAILED (Fastify's router refusal, in our shape)", async () => {
     for (const path of ['/%zz', '/users/%E0%A4%A']) {
       assertShape(await rawHttp(app.baseUrl, [`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]), 400, 'VALIDATION_FAILED');
     }

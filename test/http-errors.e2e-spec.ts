@@ -28,7 +28,11 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
   let app: TestApp;
 
   /** Sends exact bytes (string or Buffer) with exactly the given headers. */
-  async function send(method: string, path: string, opts: { body?: string | Buffer | FormData | URLSearchParams; headers?: Record<string, string>; token?: string; label?: string } = {}): Promise<Answer> {
+  async function send(
+    method: string,
+    path: string,
+    opts: { body?: string | Buffer | FormData | URLSearchParams; headers?: Record<string, string>; token?: string; label?: string } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     const { status, headers: responseHeaders, text, body } = await readAnswer(await fetch(app.baseUrl + path, { method, headers, body: opts.body as RequestInit['body'] }));

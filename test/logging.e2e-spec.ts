@@ -146,7 +146,10 @@ describe('logging: request lines, and no secret in any line', () => {
   });
 
   test('the log really is at debug level and records the upstream calls (by path)', () => {
-    assert.ok(lines.some((l) => l.level === 20), 'no debug line at all');
+    assert.ok(
+      lines.some((l) => l.level === 20),
+      'no debug line at all',
+    );
     const upstream = app.logLines.filter((l) => l.includes(JSCODE2SESSION_PATH));
     assert.ok(upstream.length >= 3, `expected lines about ${JSCODE2SESSION_PATH}, got ${upstream.length}`);
   });

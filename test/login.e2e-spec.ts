@@ -11,7 +11,24 @@ import type { Fault } from './support/faulty-wechat-simulator';
 import { startTestApp, TEST_APPID, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
-const USER_KEYS = ['avatarPending', 'avatarUrl', 'city', 'country', 'createdAt', 'gender', 'hasMobile', 'id', 'identities', 'mobile', 'mobileVerifiedAt', 'nickname', 'openId', 'province', 'unionId', 'updatedAt'];
+const USER_KEYS = [
+  'avatarPending',
+  'avatarUrl',
+  'city',
+  'country',
+  'createdAt',
+  'gender',
+  'hasMobile',
+  'id',
+  'identities',
+  'mobile',
+  'mobileVerifiedAt',
+  'nickname',
+  'openId',
+  'province',
+  'unionId',
+  'updatedAt',
+];
 const SEVEN_DAYS = 7 * 24 * 3600;
 
 type UserRow = WechatUserRow;

@@ -33,12 +33,8 @@ async function schemaOf(db: TestDatabase) {
     `SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns
      WHERE table_schema = 'public' AND table_name = 'wechat_user' ORDER BY column_name`,
   );
-  const indexes = await db.query<{ indexname: string; indexdef: string }>(
-    `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'wechat_user' ORDER BY indexname`,
-  );
-  const constraints = await db.query<{ conname: string; def: string }>(
-    `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'wechat_user'::regclass ORDER BY conname`,
-  );
+  const indexes = await db.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'wechat_user' ORDER BY indexname`);
+  const constraints = await db.query<{ conname: string; def: string }>(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'wechat_user'::regclass ORDER BY conname`);
   return { columns, indexes, constraints };
 }
 
@@ -56,10 +52,7 @@ describe('migrations', () => {
 
   test('a fresh database ends with exactly the contract columns, types and indexes', async () => {
     const { columns, indexes, constraints } = await schemaOf(db);
-    assert.deepEqual(
-      Object.fromEntries(columns.map((c) => [c.column_name, { type: c.data_type, nullable: c.is_nullable }])),
-      EXPECTED_COLUMNS,
-    );
+    assert.deepEqual(Object.fromEntries(columns.map((c) => [c.column_name, { type: c.data_type, nullable: c.is_nullable }])), EXPECTED_COLUMNS);
     assert.match(columns.find((c) => c.column_name === 'id')!.column_default ?? '', /nextval/, 'id is serial');
     const byName = Object.fromEntries(indexes.map((i) => [i.indexname, i.indexdef]));
     assert.deepEqual(Object.keys(byName).sort(), ['idx_wechat_user_mobile_hash', 'idx_wechat_user_revoked_at', 'idx_wechat_user_union_id', 'uq_wechat_user_open_id', 'wechat_user_pkey']);
@@ -75,7 +68,10 @@ describe('migrations', () => {
   test('synchronize is off and every migration is recorded once', async () => {
     assert.equal(app.running.app.get(DataSource).options.synchronize, false);
     const applied = await db.query<{ name: string }>('SELECT name FROM migrations ORDER BY id');
-    assert.deepEqual(applied.map((m) => m.name), MIGRATIONS.map((m) => m.name));
+    assert.deepEqual(
+      applied.map((m) => m.name),
+      MIGRATIONS.map((m) => m.name),
+    );
   });
 
   test('running the migrations again changes nothing (CLI DataSource, then a second app start)', async () => {

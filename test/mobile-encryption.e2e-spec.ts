@@ -27,7 +27,7 @@ describe('phone numbers encrypted at rest', () => {
     await app?.close();
   });
 
-  test('POST /wechat/phone stores an envelope and a lookup hash; only the owner\'s answers show the number; the log masks it', async () => {
+  test("POST /wechat/phone stores an envelope and a lookup hash; only the owner's answers show the number; the log masks it", async () => {
     const login = await app.login({ openId: `oMobile${Date.now()}` }, 'code');
     const { token, user } = login.body;
     assert.deepEqual([user.hasMobile, user.mobileVerifiedAt, user.mobile], [false, null, null]);
@@ -46,7 +46,7 @@ describe('phone numbers encrypted at rest', () => {
     assert.deepEqual([me.body.mobile, me.body.hasMobile], ['13912345678', true]);
     assert.equal(me.body.mobileVerifiedAt, row.mobile_verified_at.toISOString());
     const again = await app.login({ openId: user.openId }, 'code');
-    assert.equal(again.body.user.mobile, '13912345678', 'the login answer is the owner\'s too');
+    assert.equal(again.body.user.mobile, '13912345678', "the login answer is the owner's too");
 
     const log = app.logLines.join('');
     assert.ok(!log.includes('13912345678') && !log.includes('912345678'), 'the full number is in the log');
@@ -87,7 +87,10 @@ describe('the migration encrypting numbers stored before', () => {
       await cli.destroy();
     }
     const rows = await db.query<{ mobile: string | null }>('SELECT mobile FROM wechat_user ORDER BY id');
-    assert.deepEqual(rows.map((r) => r.mobile), ['13800138000', null, '+1 5551234567']);
+    assert.deepEqual(
+      rows.map((r) => r.mobile),
+      ['13800138000', null, '+1 5551234567'],
+    );
   });
 
   test('with the key: every row kept, every number encrypted and readable by its owner', async () => {
@@ -99,9 +102,21 @@ describe('the migration encrypting numbers stored before', () => {
     } finally {
       await cli.destroy();
     }
-    const rows = await db.query<{ id: number; open_id: string; nickname: string; mobile: string | null; mobile_hash: string | null }>('SELECT id, open_id, nickname, mobile, mobile_hash FROM wechat_user ORDER BY id');
-    assert.deepEqual(rows.map((r) => [r.open_id, r.nickname]), [['oLegacy1', 'One'], ['oLegacy2', 'Two'], ['oLegacy3', 'Three']]);
-    assert.deepEqual(rows.map((r) => (r.mobile ? cipher.open(r.mobile, MOBILE_PURPOSE) : null)), ['13800138000', null, '+1 5551234567']);
+    const rows = await db.query<{ id: number; open_id: string; nickname: string; mobile: string | null; mobile_hash: string | null }>(
+      'SELECT id, open_id, nickname, mobile, mobile_hash FROM wechat_user ORDER BY id',
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.open_id, r.nickname]),
+      [
+        ['oLegacy1', 'One'],
+        ['oLegacy2', 'Two'],
+        ['oLegacy3', 'Three'],
+      ],
+    );
+    assert.deepEqual(
+      rows.map((r) => (r.mobile ? cipher.open(r.mobile, MOBILE_PURPOSE) : null)),
+      ['13800138000', null, '+1 5551234567'],
+    );
     assert.equal(rows[1].mobile_hash, null);
     for (const r of rows) assert.ok(!(await rowText(db, r.id)).includes('5551234567') && !(await rowText(db, r.id)).includes('138001'));
 

@@ -147,7 +147,10 @@ describe('operations', () => {
       assert.equal(sim.countRequests('/sns/jscode2session'), 10, 'all ten are in flight');
       server.child.kill('SIGTERM');
       const answers = await Promise.all(inFlight);
-      assert.deepEqual(answers.map((a) => a.status), Array(10).fill(200));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        Array(10).fill(200),
+      );
       assert.ok(answers.every((a) => typeof a.body.token === 'string'));
       assert.equal(await server.exited, 0, server.output());
       assert.match(server.output(), /SIGTERM received/);
@@ -183,7 +186,10 @@ describe('operations', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [MAIN], {
+        env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout!.on('data', (d) => (output += d));
       child.stderr!.on('data', (d) => (output += d));

@@ -6,12 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import {
-  CHECK_SESSION_PATH,
-  encryptWithSessionKey,
-  PHONE_NUMBER_PATH,
-  STABLE_TOKEN_PATH,
-} from '../src/sandbox/wechat-simulator';
+import { CHECK_SESSION_PATH, encryptWithSessionKey, PHONE_NUMBER_PATH, STABLE_TOKEN_PATH } from '../src/sandbox/wechat-simulator';
 import type { Fault } from './support/faulty-wechat-simulator';
 import { parseDataKey } from '../src/config/profile-settings';
 import { FieldCipher } from '../src/data-protection/field-cipher';
@@ -305,7 +300,11 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
       const session = await app.request('GET', '/wechat/session', { token: user.token });
       assert.equal(session.status, 200, session.text);
       assert.deepEqual(session.body, { valid: false });
-      assert.deepEqual(app.wechat.requests.slice(before).map((r) => r.path), [], 'WeChat was not asked');
+      assert.deepEqual(
+        app.wechat.requests.slice(before).map((r) => r.path),
+        [],
+        'WeChat was not asked',
+      );
     });
 
     test('a second instance on the same database has the session_key too (no Redis needed)', async () => {

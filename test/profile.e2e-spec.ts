@@ -18,14 +18,19 @@ async function image(format: 'png' | 'jpeg' | 'webp' | 'gif', opts: { width?: nu
   const width = opts.width ?? 800;
   const height = opts.height ?? 600;
   const stripe = Buffer.from(`<svg width="${width}" height="${height}"><path d="M0 0 L${width} ${height}" stroke="yellow" stroke-width="30"/></svg>`);
-  return sharp({ create: { width, height, channels: 3, background: opts.color ?? '#1e8cc8' } }).composite([{ input: stripe }])[format]().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: opts.color ?? '#1e8cc8' } })
+    .composite([{ input: stripe }])
+    [format]()
+    .toBuffer();
 }
 
 /** Random noise: incompressible, to make uploads of an exact size. */
 async function noisePng(side: number): Promise<Buffer> {
   const raw = Buffer.alloc(side * side * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 2654435761) >>> 24;
-  return sharp(raw, { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  return sharp(raw, { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
 }
 
 function assertError(res: HttpAnswer, status: number, code: string): void {
@@ -56,8 +61,21 @@ describe('avatar upload, image and text checks', () => {
     const port = await freeLoopbackPort();
     publicBase = `http://127.0.0.1:${port}`;
     // With a push Token and EncodingAESKey, the fake WeChat's verdicts arrive as real safe-mode pushes.
-    app = await startTestApp({ env: { PORT: String(port), PUBLIC_BASE_URL: publicBase, AVATAR_MAX_BYTES: String(MAX_BYTES), WECHAT_PUSH_TOKEN: 'ProfileToken42', WECHAT_PUSH_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' } });
-    debugLog = () => '\n' + app.logLines.filter((l) => /verdict|image check|"level":50|"level":40/.test(l)).slice(-8).join('');
+    app = await startTestApp({
+      env: {
+        PORT: String(port),
+        PUBLIC_BASE_URL: publicBase,
+        AVATAR_MAX_BYTES: String(MAX_BYTES),
+        WECHAT_PUSH_TOKEN: 'ProfileToken42',
+        WECHAT_PUSH_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+      },
+    });
+    debugLog = () =>
+      '\n' +
+      app.logLines
+        .filter((l) => /verdict|image check|"level":50|"level":40/.test(l))
+        .slice(-8)
+        .join('');
   });
   after(async () => {
     await app?.close();
@@ -173,7 +191,13 @@ describe('avatar upload, image and text checks', () => {
       assertError(await readAnswer(await fetch(pendingUrl)), 404, 'NOT_FOUND');
       assert.equal((await fetch(first.avatarUrl)).status, 200);
       const checks = await checksOf(user.id);
-      assert.deepEqual(checks.map((c) => [c.verdict, c.label]), [['pass', '100'], ['risky', '20002']]);
+      assert.deepEqual(
+        checks.map((c) => [c.verdict, c.label]),
+        [
+          ['pass', '100'],
+          ['risky', '20002'],
+        ],
+      );
       assert.equal((await imagesOf(user.id)).length, 1, 'only the approved image is stored');
     });
 
@@ -182,7 +206,10 @@ describe('avatar upload, image and text checks', () => {
       assert.equal((await upload(user.token, await image('png', { color: '#00ff00' }))).status, 202);
       const done = await settled(user.token);
       assert.ok(done.avatarUrl);
-      assert.deepEqual((await checksOf(user.id)).map((c) => c.verdict), ['review']);
+      assert.deepEqual(
+        (await checksOf(user.id)).map((c) => c.verdict),
+        ['review'],
+      );
     });
 
     test('a newer upload replaces the approved one: the old image goes', async () => {
@@ -204,15 +231,24 @@ describe('avatar upload, image and text checks', () => {
       await app.wechat.onMediaVerdict!({ ...push, result: { suggest: 'risky', label: '20002' } });
       const after = await me(user.token);
       assert.equal(after.avatarUrl, done.avatarUrl);
-      assert.deepEqual((await checksOf(user.id)).map((c) => c.verdict), ['pass']);
+      assert.deepEqual(
+        (await checksOf(user.id)).map((c) => c.verdict),
+        ['pass'],
+      );
     });
 
     test('a 5000×5000 image, a non-image and an SVG → 400 INVALID_IMAGE, nothing stored, no check', async () => {
       const user = await newUser();
-      const bomb = await sharp({ create: { width: 5000, height: 5000, channels: 3, background: '#fff' } }).png({ compressionLevel: 9 }).toBuffer();
+      const bomb = await sharp({ create: { width: 5000, height: 5000, channels: 3, background: '#fff' } })
+        .png({ compressionLevel: 9 })
+        .toBuffer();
       assert.ok(bomb.length < MAX_BYTES);
       const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="blue"/></svg>');
-      for (const [bytes, type] of [[bomb, 'image/png'], [Buffer.from('%PDF-1.4 not an image at all'), 'image/jpeg'], [svg, 'image/svg+xml']] as const) {
+      for (const [bytes, type] of [
+        [bomb, 'image/png'],
+        [Buffer.from('%PDF-1.4 not an image at all'), 'image/jpeg'],
+        [svg, 'image/svg+xml'],
+      ] as const) {
         const res = await upload(user.token, bytes, { type });
         assertError(res, 400, 'INVALID_IMAGE');
       }
@@ -240,7 +276,11 @@ describe('avatar upload, image and text checks', () => {
       onlyFields.append('user', 'test');
       assertError(await readAnswer(await fetch(`${app.baseUrl}/users/me/avatar`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` }, body: onlyFields })), 400, 'VALIDATION_FAILED');
       assertError(await app.request('PUT', '/users/me/avatar', { token: user.token, body: { file: 'x' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-      assertError(await readAnswer(await fetch(`${app.baseUrl}/users/me/avatar`, { method: 'PUT', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'image/png' }, body: png })), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      assertError(
+        await readAnswer(await fetch(`${app.baseUrl}/users/me/avatar`, { method: 'PUT', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'image/png' }, body: png })),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
       assertError(await upload(undefined, png), 401, 'UNAUTHORIZED');
     });
 
@@ -303,7 +343,10 @@ describe('avatar upload, image and text checks', () => {
       assert.match(res.body.message, /20001/);
       const after = await me(user.token);
       assert.deepEqual([after.nickname, after.city], ['Fine', 'Hangzhou']);
-      assert.deepEqual((await checksOf(user.id)).map((c) => c.verdict), ['pass', 'risky']);
+      assert.deepEqual(
+        (await checksOf(user.id)).map((c) => c.verdict),
+        ['pass', 'risky'],
+      );
     });
 
     test('review is stored', async () => {
@@ -347,10 +390,13 @@ describe('avatar upload, image and text checks', () => {
       await app.request('PATCH', '/users/me', { token: user.token, body: { avatarUrl: 'https://cdn.example.test/bad.png' } });
       const done = await settled(user.token);
       assert.equal(done.avatarUrl, 'https://cdn.example.test/good.png');
-      assert.deepEqual((await checksOf(user.id)).map((c) => [c.kind, c.verdict, c.media_url]), [
-        ['avatar', 'pass', 'https://cdn.example.test/good.png'],
-        ['avatar', 'risky', 'https://cdn.example.test/bad.png'],
-      ]);
+      assert.deepEqual(
+        (await checksOf(user.id)).map((c) => [c.kind, c.verdict, c.media_url]),
+        [
+          ['avatar', 'pass', 'https://cdn.example.test/good.png'],
+          ['avatar', 'risky', 'https://cdn.example.test/bad.png'],
+        ],
+      );
     });
   });
 });
@@ -373,7 +419,10 @@ describe('avatar upload in the OpenAPI document', () => {
       assert.equal(schema.properties.file.type, 'string');
       assert.equal(schema.properties.file.format, 'binary');
       assert.ok(op.responses['202'] && op.responses['400'] && op.responses['413'] && op.responses['415']);
-      assert.ok(op.security?.some((r: object) => 'bearer' in r), `${method} needs the bearer token`);
+      assert.ok(
+        op.security?.some((r: object) => 'bearer' in r),
+        `${method} needs the bearer token`,
+      );
     }
     const get = doc.paths['/avatars/{id}'].get;
     assert.ok(get.responses['200'].content['image/jpeg']);

@@ -256,10 +256,12 @@ describe('WeChat message push', () => {
 
   describe('an attempt that died without releasing its claim', () => {
     const claimAs = (message: Record<string, unknown>, ageSeconds: number) =>
-      app.db.query(
-        `INSERT INTO wechat_push_message (dedup_key, open_id, event, outcome, claimed_at) VALUES ($1, $2, $3, 'processing', now() - make_interval(secs => $4))`,
-        [dedupKey(readPushMessage(message), TEST_APPID), message.OpenID, message.Event, ageSeconds],
-      );
+      app.db.query(`INSERT INTO wechat_push_message (dedup_key, open_id, event, outcome, claimed_at) VALUES ($1, $2, $3, 'processing', now() - make_interval(secs => $4))`, [
+        dedupKey(readPushMessage(message), TEST_APPID),
+        message.OpenID,
+        message.Event,
+        ageSeconds,
+      ]);
 
     test('a claim that is still fresh makes the retry wait, then 503 (WeChat retries later)', async () => {
       const u = await user('claimed-fresh');
@@ -296,7 +298,10 @@ describe('WeChat message push', () => {
       assertError(await send(forged), 401, 'PUSH_SIGNATURE_MISMATCH', 'signed with another token');
       const plain = buildWechatPush(message, CREDENTIALS, { mode: 'plain' });
       assertError(await send(plain, { signature: plain.query.signature.slice(0, -2) + '00' }), 401, 'PUSH_SIGNATURE_MISMATCH', 'plain signature');
-      for (const [label, timestamp] of [['stale', now() - 600], ['future', now() + 600]] as const) {
+      for (const [label, timestamp] of [
+        ['stale', now() - 600],
+        ['future', now() + 600],
+      ] as const) {
         const old = buildWechatPush(message, CREDENTIALS, { mode: 'safe', timestamp });
         assertError(await send(old), 401, 'PUSH_SIGNATURE_MISMATCH', `${label}, correctly signed`);
       }
@@ -352,8 +357,20 @@ describe('WeChat message push', () => {
   });
 
   describe('wxa_media_check (the avatar flow’s hook)', () => {
-    const mediaCheck = (openId: string, traceId: string, suggest: string) =>
-      ({ ToUserName: 'gh_870882ca4b1', FromUserName: openId, CreateTime: now(), MsgType: 'event', Event: 'wxa_media_check', appid: TEST_APPID, trace_id: traceId, version: 2, result: { suggest, label: 100 }, detail: [{ strategy: 'content_model', errcode: 0, suggest, label: 100, prob: 90 }], errcode: 0, errmsg: 'ok' });
+    const mediaCheck = (openId: string, traceId: string, suggest: string) => ({
+      ToUserName: 'gh_870882ca4b1',
+      FromUserName: openId,
+      CreateTime: now(),
+      MsgType: 'event',
+      Event: 'wxa_media_check',
+      appid: TEST_APPID,
+      trace_id: traceId,
+      version: 2,
+      result: { suggest, label: 100 },
+      detail: [{ strategy: 'content_model', errcode: 0, suggest, label: 100, prob: 90 }],
+      errcode: 0,
+      errmsg: 'ok',
+    });
 
     test('verdicts reach the avatar flow once however often WeChat retries; recorded with trace_id and verdict', async () => {
       const u = await user('media');

@@ -41,7 +41,7 @@ describe('security headers and CORS with the defaults', () => {
     for (const a of answers) assert.equal(a.headers.get('x-content-type-options'), 'nosniff', `${a.status} ${a.text.slice(0, 100)}`);
   });
 
-  test('the docs page and its assets get helmet\'s full set of headers', async () => {
+  test("the docs page and its assets get helmet's full set of headers", async () => {
     const page = await app.request('GET', '/docs');
     const script = await app.request('GET', '/docs/swagger-ui-init.js');
     assert.equal(script.status, 200);

@@ -16,21 +16,10 @@ import { createApp, type RunningApp } from '../src/bootstrap';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
 /** Relative to the working directory, which `npm test` sets to the project root. */
 const SCREENSHOT = join(process.cwd(), 'test-results', 'swagger-ui.png');
-const skip = existsSync(CHROMIUM_PATH)
-  ? false
-  : `no Chromium at ${CHROMIUM_PATH}: install Debian's chromium package (.ci/run does) to run the Swagger UI browser test`;
+const skip = existsSync(CHROMIUM_PATH) ? false : `no Chromium at ${CHROMIUM_PATH}: install Debian's chromium package (.ci/run does) to run the Swagger UI browser test`;
 
 /** Swagger UI's id for an operation block: `operations-<tag>-<operationId>`. */
 const OP = {
@@ -122,7 +111,10 @@ test('Swagger UI: sandbox wx-login → /wechat/login → Authorize → GET /user
     const user = JSON.parse(me.body) as { id?: number; openId?: string };
     assert.ok(user.openId, `openId in ${me.body}`);
     // What the newcomer sees: the live response's code cell says 200 and the body shows the openId.
-    await meBlock.locator('.live-responses-table tbody .response-col_status', { hasText: /^\s*200\s*$/ }).first().waitFor({ state: 'visible' });
+    await meBlock
+      .locator('.live-responses-table tbody .response-col_status', { hasText: /^\s*200\s*$/ })
+      .first()
+      .waitFor({ state: 'visible' });
     await meBlock.locator('.live-responses-table .highlight-code', { hasText: user.openId }).waitFor({ state: 'visible' });
 
     // 5. A screenshot with the /users/me call and its 200 answer in view.

@@ -73,10 +73,7 @@ function sha1(text: string): string {
 
 describe('helpers', () => {
   test('hmacSha256Hex matches WeChat checksession documented vector', () => {
-    assert.equal(
-      hmacSha256Hex('o0q0otL8aEzpcZL/FT9WsQ==', '{"foo":"bar"}'),
-      '654571f79995b2ce1e149e53c0a33dc39c0a74090db514261454e8dbe432aa0b',
-    );
+    assert.equal(hmacSha256Hex('o0q0otL8aEzpcZL/FT9WsQ==', '{"foo":"bar"}'), '654571f79995b2ce1e149e53c0a33dc39c0a74090db514261454e8dbe432aa0b');
   });
 
   test('parsePhoneNumber', () => {
@@ -517,13 +514,7 @@ describe('HTTP server', () => {
 
       assert.deepEqual(
         sim.requests.map((r) => `${r.method} ${r.path}`),
-        [
-          'GET /sns/jscode2session',
-          'POST /cgi-bin/stable_token',
-          'POST /wxa/business/getuserphonenumber',
-          'POST /cgi-bin/stable_token',
-          'GET /nope',
-        ],
+        ['GET /sns/jscode2session', 'POST /cgi-bin/stable_token', 'POST /wxa/business/getuserphonenumber', 'POST /cgi-bin/stable_token', 'GET /nope'],
       );
       assert.deepEqual(sim.requests[2].body, { code });
     } finally {

@@ -161,9 +161,7 @@ export function createClient(options: ClientOptions): Client {
     me: () => request<User>({ path: '/users/me' }),
     updateProfile: (patch) => request<User>({ path: '/users/me', method: 'PATCH', data: patch }),
     async uploadAvatar(tempFilePath) {
-      const res = await withToken((token) =>
-        wxUploadFile(platform!, { url: baseUrl + AVATAR_PATH, filePath: tempFilePath, name: 'file', header: { Authorization: `Bearer ${token}` } }),
-      );
+      const res = await withToken((token) => wxUploadFile(platform!, { url: baseUrl + AVATAR_PATH, filePath: tempFilePath, name: 'file', header: { Authorization: `Bearer ${token}` } }));
       return expectOk<User>(res);
     },
     bindPhone: (code) => request<PhoneNumber>({ path: '/wechat/phone', method: 'POST', data: { code } }),

@@ -63,10 +63,7 @@ export function wxLogin(platform: Platform): Promise<string> {
   });
 }
 
-export function wxRequest(
-  platform: Platform,
-  options: { url: string; method: string; data?: unknown; header?: Record<string, string> },
-): Promise<PlatformResponse> {
+export function wxRequest(platform: Platform, options: { url: string; method: string; data?: unknown; header?: Record<string, string> }): Promise<PlatformResponse> {
   return new Promise((resolve, reject) => {
     platform.request({
       url: options.url,
@@ -80,10 +77,7 @@ export function wxRequest(
   });
 }
 
-export function wxUploadFile(
-  platform: Platform,
-  options: { url: string; filePath: string; name: string; header?: Record<string, string> },
-): Promise<PlatformResponse> {
+export function wxUploadFile(platform: Platform, options: { url: string; filePath: string; name: string; header?: Record<string, string> }): Promise<PlatformResponse> {
   return new Promise((resolve, reject) => {
     platform.uploadFile({
       url: options.url,

@@ -6,7 +6,10 @@ import { AvatarImageProcessor, InvalidImageError } from './avatar-image.processo
 /** A real image made here: a colour field with a diagonal stripe, so it is not trivially compressible. */
 export async function makeImage(format: 'png' | 'jpeg' | 'webp' | 'gif', width = 800, height = 600, color = { r: 30, g: 140, b: 200 }): Promise<Buffer> {
   const stripe = Buffer.from(`<svg width="${width}" height="${height}"><path d="M0 0 L${width} ${height}" stroke="yellow" stroke-width="40"/></svg>`);
-  return sharp({ create: { width, height, channels: 3, background: color } }).composite([{ input: stripe }])[format]().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: color } })
+    .composite([{ input: stripe }])
+    [format]()
+    .toBuffer();
 }
 
 describe('AvatarImageProcessor', () => {
@@ -49,13 +52,17 @@ describe('AvatarImageProcessor', () => {
   });
 
   test('a 5000×5000 image (a few KB of PNG) is refused before decoding: INVALID_IMAGE', async () => {
-    const bomb = await sharp({ create: { width: 5000, height: 5000, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
+    const bomb = await sharp({ create: { width: 5000, height: 5000, channels: 3, background: '#000' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     assert.ok(bomb.length < 200_000);
     await assert.rejects(processor.process(bomb), (err: unknown) => err instanceof InvalidImageError && /5000×5000/.test(err.message));
   });
 
   test('4096×4096 is still accepted', async () => {
-    const big = await sharp({ create: { width: 4096, height: 10, channels: 3, background: '#123' } }).png().toBuffer();
+    const big = await sharp({ create: { width: 4096, height: 10, channels: 3, background: '#123' } })
+      .png()
+      .toBuffer();
     const out = await processor.process(big);
     assert.equal(out.width, 640);
   });

@@ -90,11 +90,7 @@ export class AvatarStore {
   }
 
   private async read(id: string): Promise<ServedAvatar | undefined> {
-    const rows = await this.sql.prepared<{ data: Buffer; content_type: string; etag: string }>(
-      'avatar_image_by_id',
-      `SELECT "data", "content_type", "etag" FROM "avatar_image" WHERE "id" = $1`,
-      [id],
-    );
+    const rows = await this.sql.prepared<{ data: Buffer; content_type: string; etag: string }>('avatar_image_by_id', `SELECT "data", "content_type", "etag" FROM "avatar_image" WHERE "id" = $1`, [id]);
     return rows[0] ? { data: rows[0].data, contentType: rows[0].content_type, etag: rows[0].etag } : undefined;
   }
 

@@ -19,7 +19,7 @@ export class AvatarsController {
   @ApiOperation({
     summary: 'An uploaded avatar (public)',
     description:
-      'The re-encoded image (JPEG, at most 640×640, no metadata). Ids are random and unguessable. Immutable: `ETag` and a one-year `Cache-Control`; `If-None-Match` answers 304. An image rejected by WeChat\'s check, or replaced, answers 404. WeChat\'s image check fetches pending avatars here too.',
+      "The re-encoded image (JPEG, at most 640×640, no metadata). Ids are random and unguessable. Immutable: `ETag` and a one-year `Cache-Control`; `If-None-Match` answers 304. An image rejected by WeChat's check, or replaced, answers 404. WeChat's image check fetches pending avatars here too.",
   })
   @ApiParam({ name: 'id', description: '22 characters of base64url', example: 'q7ZJxg3kA4V0c1mQ9yH2bw' })
   @ApiProduces('image/jpeg')

@@ -40,7 +40,10 @@ const RELEASE_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return red
 export class RedisLock extends DistributedLock {
   private readonly redis: RedisConnection;
 
-  constructor(url: string, private readonly prefix = 'wxlogin:lock:') {
+  constructor(
+    url: string,
+    private readonly prefix = 'wxlogin:lock:',
+  ) {
     super();
     this.redis = new RedisConnection(url, RedisLock.name);
   }

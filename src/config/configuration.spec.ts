@@ -217,7 +217,6 @@ describe('development JWT secret', () => {
   });
 });
 
-
 describe('parseDuration', () => {
   test('units and plain seconds', () => {
     assert.equal(parseDuration('45'), 45);

@@ -130,7 +130,12 @@ function parseApps(raw: string, problems: string[]): WechatAppSettings[] {
     else if (seen.has(appId)) problems.push(`${at}.appId ${appId} is listed twice`);
     seen.add(appId);
     if (!secret) problems.push(`${at}.secret is required (the mini program's AppSecret)`);
-    const push = pushSettings(typeof e.pushToken === 'string' ? e.pushToken : undefined, typeof e.pushAesKey === 'string' ? e.pushAesKey : undefined, [`${at}.pushToken`, `${at}.pushAesKey`], problems);
+    const push = pushSettings(
+      typeof e.pushToken === 'string' ? e.pushToken : undefined,
+      typeof e.pushAesKey === 'string' ? e.pushAesKey : undefined,
+      [`${at}.pushToken`, `${at}.pushAesKey`],
+      problems,
+    );
     apps.push({ appId, secret, ...push });
   });
   return apps;
@@ -220,7 +225,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   } else if (!production && !appsRaw && Boolean(appId) !== Boolean(secret)) {
     problems.push('WECHAT_APPID and WECHAT_SECRET must be set together (leave both unset for the sandbox)');
   }
-  if (appId && !APP_ID_PATTERN.test(appId)) problems.push('WECHAT_APPID must be 1 to 64 letters, digits, _ or - (the mini program\'s AppID, wx…)');
+  if (appId && !APP_ID_PATTERN.test(appId)) problems.push("WECHAT_APPID must be 1 to 64 letters, digits, _ or - (the mini program's AppID, wx…)");
   const sandboxRaw = env.WECHAT_SANDBOX?.trim().toLowerCase() ?? '';
   if (!['', 'true', 'false'].includes(sandboxRaw)) problems.push(`WECHAT_SANDBOX must be true or false (got "${env.WECHAT_SANDBOX}")`);
   const sandboxAsked = sandboxRaw === 'true';

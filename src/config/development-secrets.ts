@@ -13,9 +13,26 @@ import { parseDataKey } from './profile-settings';
 export function keepDevelopmentSecrets(config: AppConfig): AppConfig {
   const { dataDir } = config.app;
   let kept = config;
-  if (config.jwt.generated) kept = { ...kept, jwt: { ...kept.jwt, secret: keptSecret(dataDir, 'dev-jwt-secret', () => randomBytes(48).toString('base64url'), (s) => s.length >= 32) } };
+  if (config.jwt.generated)
+    kept = {
+      ...kept,
+      jwt: {
+        ...kept.jwt,
+        secret: keptSecret(
+          dataDir,
+          'dev-jwt-secret',
+          () => randomBytes(48).toString('base64url'),
+          (s) => s.length >= 32,
+        ),
+      },
+    };
   if (config.dataProtection.generated) {
-    const text = keptSecret(dataDir, 'dev-data-encryption-key', () => randomBytes(32).toString('base64'), (s) => parseDataKey(s) !== undefined);
+    const text = keptSecret(
+      dataDir,
+      'dev-data-encryption-key',
+      () => randomBytes(32).toString('base64'),
+      (s) => parseDataKey(s) !== undefined,
+    );
     kept = { ...kept, dataProtection: { ...kept.dataProtection, current: parseDataKey(text)! } };
   }
   return kept;

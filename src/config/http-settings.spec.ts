@@ -30,7 +30,11 @@ describe('HTTP edge settings', () => {
 
   test('bad values are named, all at once', () => {
     const found = problems({ REQUEST_TIMEOUT_MS: 'soon', LOGIN_RATE_LIMIT: '-1', TRUST_PROXY: 'yes please', DOCS_ENABLED: 'maybe', CORS_ORIGINS: '*, https://ok.example.com/path' });
-    for (const name of ['REQUEST_TIMEOUT_MS', 'LOGIN_RATE_LIMIT', 'TRUST_PROXY', 'DOCS_ENABLED']) assert.ok(found.some((p) => p.startsWith(name)), `${name}: ${found.join(' | ')}`);
+    for (const name of ['REQUEST_TIMEOUT_MS', 'LOGIN_RATE_LIMIT', 'TRUST_PROXY', 'DOCS_ENABLED'])
+      assert.ok(
+        found.some((p) => p.startsWith(name)),
+        `${name}: ${found.join(' | ')}`,
+      );
     assert.equal(found.filter((p) => p.startsWith('CORS_ORIGINS')).length, 2, found.join(' | '));
   });
 });

@@ -35,7 +35,11 @@ describe('profile settings', () => {
   test('bad values are named', () => {
     const s = load({ DATA_ENCRYPTION_KEY: 'short', AVATAR_MAX_BYTES: '-1', PUBLIC_BASE_URL: 'ftp://x', DATA_ENCRYPTION_PREVIOUS_KEYS: 'nope' });
     assert.equal(s.problems.length, 4, s.problems.join('\n'));
-    for (const name of ['DATA_ENCRYPTION_KEY', 'AVATAR_MAX_BYTES', 'PUBLIC_BASE_URL', 'DATA_ENCRYPTION_PREVIOUS_KEYS']) assert.ok(s.problems.some((p) => p.includes(name)), name);
+    for (const name of ['DATA_ENCRYPTION_KEY', 'AVATAR_MAX_BYTES', 'PUBLIC_BASE_URL', 'DATA_ENCRYPTION_PREVIOUS_KEYS'])
+      assert.ok(
+        s.problems.some((p) => p.includes(name)),
+        name,
+      );
     assert.equal(parseDataKey(Buffer.alloc(31).toString('base64')), undefined);
   });
 
@@ -46,6 +50,4 @@ describe('profile settings', () => {
     assert.equal(load({ DATA_ENCRYPTION_KEY: KEY, PUBLIC_BASE_URL: 'https://api.example.com/' }, prod).avatars.publicBaseUrl, 'https://api.example.com');
     assert.deepEqual(load({ DATA_ENCRYPTION_KEY: KEY, AVATAR_MAX_BYTES: '0' }, prod).problems, []);
   });
-
-
 });

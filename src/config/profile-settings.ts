@@ -49,11 +49,7 @@ export function parseDataKey(text: string): DataKey | undefined {
  * are added to `problems` so one failed start names all of them. Outside production an unset
  * DATA_ENCRYPTION_KEY gets a random key for this process, marked `generated` (see keepDevelopmentSecrets).
  */
-export function loadProfileSettings(
-  env: Env,
-  app: { production: boolean; port: number; dataDir: string },
-  problems: string[],
-): { avatars: AvatarSettings; dataProtection: DataProtectionSettings } {
+export function loadProfileSettings(env: Env, app: { production: boolean; port: number; dataDir: string }, problems: string[]): { avatars: AvatarSettings; dataProtection: DataProtectionSettings } {
   const blank = (v: string | undefined) => v === undefined || v.trim() === '';
 
   let maxBytes = DEFAULT_AVATAR_MAX_BYTES;

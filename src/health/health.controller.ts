@@ -26,7 +26,10 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Liveness and readiness: 503 when the database or the cache cannot be reached', description: 'Checked at most once a second; every caller in that second gets the same answer.' })
+  @ApiOperation({
+    summary: 'Liveness and readiness: 503 when the database or the cache cannot be reached',
+    description: 'Checked at most once a second; every caller in that second gets the same answer.',
+  })
   @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' }, cache: { status: 'up' } } } } })
   @ApiServiceUnavailableResponse({
     schema: { example: { statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: 'database is down', status: 'error', error: { database: { status: 'down' } } } },

@@ -95,17 +95,22 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
   /** Records the started check and makes its image the pending avatar (superseding an earlier one). */
   async markPending(user: UserDto, { traceId, mediaUrl, avatarId }: PendingCheck): Promise<UserDto> {
     const dto = await this.transaction(async (query) => {
-      await query(
-        `INSERT INTO "content_check" ("user_id", "kind", "trace_id", "verdict", "media_url", "avatar_id") VALUES ($1, 'avatar', $2, 'pending', $3, $4)`,
-        [user.id, traceId, mediaUrl, avatarId ?? null],
-      );
+      await query(`INSERT INTO "content_check" ("user_id", "kind", "trace_id", "verdict", "media_url", "avatar_id") VALUES ($1, 'avatar', $2, 'pending', $3, $4)`, [
+        user.id,
+        traceId,
+        mediaUrl,
+        avatarId ?? null,
+      ]);
       // An earlier upload still waiting is superseded: its image goes now.
       const superseded = await query(
         `DELETE FROM "avatar_image" WHERE "id" IN (SELECT "avatar_id" FROM "content_check" WHERE "user_id" = $1 AND "verdict" = 'pending' AND "avatar_id" IS NOT NULL AND "trace_id" <> $2) RETURNING "id"`,
         [user.id, traceId],
       );
       this.avatars.evict(superseded.map((r) => r.id));
-      const rows = await query(`UPDATE "wechat_user" SET "avatar_pending_url" = $2, "updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${WECHAT_USER_COLUMNS}`, [user.id, mediaUrl]);
+      const rows = await query(`UPDATE "wechat_user" SET "avatar_pending_url" = $2, "updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${WECHAT_USER_COLUMNS}`, [
+        user.id,
+        mediaUrl,
+      ]);
       if (!rows[0]) throw new UnauthorizedError('User no longer exists');
       return rows[0];
     }).then((row) => this.users.rememberRow(row)); // cached once committed; the cache keeps only the newest revision
@@ -161,10 +166,10 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
       if (suggest === 'risky') {
         if (check.avatar_id) await query(`DELETE FROM "avatar_image" WHERE "id" = $1`, [check.avatar_id]);
         this.avatars.evict([check.avatar_id]);
-        const [row] = await query(
-          `UPDATE "wechat_user" SET "avatar_pending_url" = NULL, "updated_at" = now() WHERE "id" = $1 AND "avatar_pending_url" = $2 RETURNING ${WECHAT_USER_COLUMNS}`,
-          [userId, check.media_url],
-        );
+        const [row] = await query(`UPDATE "wechat_user" SET "avatar_pending_url" = NULL, "updated_at" = now() WHERE "id" = $1 AND "avatar_pending_url" = $2 RETURNING ${WECHAT_USER_COLUMNS}`, [
+          userId,
+          check.media_url,
+        ]);
         return { outcome: 'rejected' as const, row };
       }
       const [row] = await query(

@@ -15,7 +15,7 @@ import { ProfileService } from './profile.service';
 const UPLOAD_DESCRIPTION =
   'The avatar from `<button open-type="chooseAvatar">`, sent with `wx.uploadFile({ url, filePath, name: "file", header: { Authorization } })`: ' +
   '`multipart/form-data`, file field `file` (JPEG, PNG, WebP or GIF, at most AVATAR_MAX_BYTES, at most 4096×4096). ' +
-  'It is re-encoded (JPEG, at most 640×640, EXIF/GPS and all other metadata removed), stored, and sent to WeChat\'s image check: ' +
+  "It is re-encoded (JPEG, at most 640×640, EXIF/GPS and all other metadata removed), stored, and sent to WeChat's image check: " +
   'the answer is 202 with `avatarPending: true`, and `avatarUrl` changes when the verdict passes. ' +
   '`POST` does the same as `PUT`: wx.uploadFile can only send POST.';
 
@@ -33,7 +33,7 @@ export class ProfileController {
     summary: 'Update the profile',
     description:
       'Any subset of the fields; `null` clears a field. A new `nickname` (from `<input type="nickname">`) first passes WeChat\'s text check (`msg_sec_check`): risky → 400 CONTENT_RISKY and nothing is stored. ' +
-      'A new `avatarUrl` goes to WeChat\'s image check: it is answered with `avatarPending: true` and becomes `avatarUrl` when the verdict passes.',
+      "A new `avatarUrl` goes to WeChat's image check: it is answered with `avatarPending: true` and becomes `avatarUrl` when the verdict passes.",
   })
   @ApiOkResponse({ type: UserDto })
   @ApiErrorResponses('VALIDATION_FAILED', 'CONTENT_RISKY', 'UNAUTHORIZED', 'WECHAT_RATE_LIMITED', 'WECHAT_UNAVAILABLE', 'SERVICE_UNAVAILABLE')
@@ -47,7 +47,17 @@ export class ProfileController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'JPEG, PNG, WebP or GIF' } } } })
   @ApiAcceptedResponse({ type: UserDto, description: 'Stored and sent to the image check: `avatarPending: true`' })
-  @ApiErrorResponses('VALIDATION_FAILED', 'INVALID_IMAGE', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WECHAT_RATE_LIMITED', 'WECHAT_UNAVAILABLE', 'SERVICE_UNAVAILABLE')
+  @ApiErrorResponses(
+    'VALIDATION_FAILED',
+    'INVALID_IMAGE',
+    'UNAUTHORIZED',
+    'NOT_FOUND',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'WECHAT_RATE_LIMITED',
+    'WECHAT_UNAVAILABLE',
+    'SERVICE_UNAVAILABLE',
+  )
   uploadAvatar(@CurrentUser() caller: AuthenticatedUser, @Req() request: FastifyRequest): Promise<UserDto> {
     return this.upload(caller, request);
   }
@@ -58,7 +68,17 @@ export class ProfileController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'JPEG, PNG, WebP or GIF' } } } })
   @ApiAcceptedResponse({ type: UserDto, description: 'Stored and sent to the image check: `avatarPending: true`' })
-  @ApiErrorResponses('VALIDATION_FAILED', 'INVALID_IMAGE', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WECHAT_RATE_LIMITED', 'WECHAT_UNAVAILABLE', 'SERVICE_UNAVAILABLE')
+  @ApiErrorResponses(
+    'VALIDATION_FAILED',
+    'INVALID_IMAGE',
+    'UNAUTHORIZED',
+    'NOT_FOUND',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'WECHAT_RATE_LIMITED',
+    'WECHAT_UNAVAILABLE',
+    'SERVICE_UNAVAILABLE',
+  )
   uploadAvatarByPost(@CurrentUser() caller: AuthenticatedUser, @Req() request: FastifyRequest): Promise<UserDto> {
     return this.upload(caller, request);
   }

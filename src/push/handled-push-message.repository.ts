@@ -57,10 +57,12 @@ export class HandledPushMessages {
   }
 
   async complete(id: string, result: PushResult): Promise<void> {
-    await this.sql.rows(
-      `UPDATE "wechat_push_message" SET "outcome" = $2, "user_id" = $3, "detail" = $4, "handled_at" = now() WHERE "id" = $1`,
-      [id, result.outcome, result.userId ?? null, result.detail ? JSON.stringify(result.detail) : null],
-    );
+    await this.sql.rows(`UPDATE "wechat_push_message" SET "outcome" = $2, "user_id" = $3, "detail" = $4, "handled_at" = now() WHERE "id" = $1`, [
+      id,
+      result.outcome,
+      result.userId ?? null,
+      result.detail ? JSON.stringify(result.detail) : null,
+    ]);
   }
 
   /** After a failed attempt: the message counts as not handled, so WeChat's retry does the work. */

@@ -24,7 +24,11 @@ describe('push configuration (WECHAT_PUSH_TOKEN, WECHAT_PUSH_AES_KEY)', () => {
       [{ WECHAT_PUSH_TOKEN: 'has space' }, 'WECHAT_PUSH_TOKEN'],
       [{ WECHAT_PUSH_AES_KEY: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C' }, 'WECHAT_PUSH_TOKEN'],
     ] as const) {
-      assert.throws(() => dev(env as Record<string, string>), (err) => err instanceof ConfigError && err.message.includes(name), JSON.stringify(env));
+      assert.throws(
+        () => dev(env as Record<string, string>),
+        (err) => err instanceof ConfigError && err.message.includes(name),
+        JSON.stringify(env),
+      );
     }
   });
 });

@@ -3,12 +3,30 @@ import { describe, test } from 'node:test';
 import { auditText, dedupKey, readPushMessage, revokeCodes } from './push-message';
 
 const revoke = (openId: string, revokeInfo: string, createTime = 1700000000) =>
-  readPushMessage({ ToUserName: 'gh_1', FromUserName: 'o_push_service', CreateTime: createTime, MsgType: 'event', Event: 'user_authorization_revoke', OpenID: openId, AppID: 'wx1', RevokeInfo: revokeInfo });
+  readPushMessage({
+    ToUserName: 'gh_1',
+    FromUserName: 'o_push_service',
+    CreateTime: createTime,
+    MsgType: 'event',
+    Event: 'user_authorization_revoke',
+    OpenID: openId,
+    AppID: 'wx1',
+    RevokeInfo: revokeInfo,
+  });
 
 describe('push messages', () => {
   test('a retry (same fields, XML strings or JSON numbers) has the same dedup key', () => {
     assert.equal(dedupKey(revoke('oA', '6'), 'wxA'), dedupKey(revoke('oA', '6'), 'wxA'));
-    const fromXml = readPushMessage({ ToUserName: 'gh_1', FromUserName: 'o_push_service', CreateTime: '1700000000', MsgType: 'event', Event: 'user_authorization_revoke', OpenID: 'oA', AppID: 'wx1', RevokeInfo: '6' });
+    const fromXml = readPushMessage({
+      ToUserName: 'gh_1',
+      FromUserName: 'o_push_service',
+      CreateTime: '1700000000',
+      MsgType: 'event',
+      Event: 'user_authorization_revoke',
+      OpenID: 'oA',
+      AppID: 'wx1',
+      RevokeInfo: '6',
+    });
     assert.equal(dedupKey(fromXml, 'wxA'), dedupKey(revoke('oA', '6'), 'wxA'));
   });
 

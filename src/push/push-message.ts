@@ -63,12 +63,17 @@ export function dedupKey(message: PushMessage, appId: string): string {
   const parts = message.msgId
     ? ['msg', appId, message.toUserName, message.msgId]
     : ['event', appId, message.toUserName, message.fromUserName, message.createTime, message.msgType, message.event, message.openId, message.appId, message.revokeInfo, message.traceId];
-  return createHash('sha256').update(JSON.stringify(parts.map((p) => p ?? null)), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(parts.map((p) => p ?? null)), 'utf8')
+    .digest('hex');
 }
 
 /** `RevokeInfo` codes ("6,8" → ["6", "8"]). */
 export function revokeCodes(revokeInfo: string | undefined): string[] {
-  return (revokeInfo ?? '').split(/[,，\s]+/).map((c) => c.trim()).filter(Boolean);
+  return (revokeInfo ?? '')
+    .split(/[,，\s]+/)
+    .map((c) => c.trim())
+    .filter(Boolean);
 }
 
 /** For the audit row: no control characters (PostgreSQL refuses NUL), cut to `max` code points. */

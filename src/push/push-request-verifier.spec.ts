@@ -53,8 +53,16 @@ describe('PushRequestVerifier (clock injected)', () => {
 
   test('freshness: 300 s either way is accepted, 301 s is refused', () => {
     const push = buildWechatPush(message, CREDENTIALS, { mode: 'safe', timestamp: T0 });
-    for (const now of [T0 - 300, T0 + 300]) assert.equal(code(() => new PushRequestVerifier(new FixedClock(now)).open(crypto, push.query, received(push))), undefined);
-    for (const now of [T0 - 301, T0 + 301, T0 + 86400]) assert.equal(code(() => new PushRequestVerifier(new FixedClock(now)).open(crypto, push.query, received(push))), 'PUSH_SIGNATURE_MISMATCH');
+    for (const now of [T0 - 300, T0 + 300])
+      assert.equal(
+        code(() => new PushRequestVerifier(new FixedClock(now)).open(crypto, push.query, received(push))),
+        undefined,
+      );
+    for (const now of [T0 - 301, T0 + 301, T0 + 86400])
+      assert.equal(
+        code(() => new PushRequestVerifier(new FixedClock(now)).open(crypto, push.query, received(push))),
+        'PUSH_SIGNATURE_MISMATCH',
+      );
   });
 
   test('wrong or missing signatures are refused', () => {
@@ -62,16 +70,40 @@ describe('PushRequestVerifier (clock injected)', () => {
     const safe = buildWechatPush(message, CREDENTIALS, { mode: 'safe', timestamp: T0 });
     const plain = buildWechatPush(message, CREDENTIALS, { mode: 'plain', timestamp: T0 });
     const without = (q: Record<string, string>, k: string) => Object.fromEntries(Object.entries(q).filter(([key]) => key !== k));
-    assert.equal(code(() => verifier.open(crypto, { ...safe.query, msg_signature: '0'.repeat(40) }, received(safe))), 'PUSH_SIGNATURE_MISMATCH');
-    assert.equal(code(() => verifier.open(crypto, without(safe.query, 'msg_signature'), received(safe))), 'PUSH_SIGNATURE_MISMATCH');
-    assert.equal(code(() => verifier.open(crypto, { ...safe.query, signature: '0'.repeat(40) }, received(safe))), 'PUSH_SIGNATURE_MISMATCH');
-    assert.equal(code(() => verifier.open(crypto, { ...plain.query, signature: '0'.repeat(40) }, received(plain))), 'PUSH_SIGNATURE_MISMATCH');
-    assert.equal(code(() => verifier.open(crypto, without(plain.query, 'signature'), received(plain))), 'PUSH_SIGNATURE_MISMATCH');
-    assert.equal(code(() => verifier.open(crypto, { ...plain.query, nonce: '1' }, received(plain))), 'PUSH_SIGNATURE_MISMATCH');
-    assert.equal(code(() => verifier.open(crypto, { ...plain.query, timestamp: 'abc' }, received(plain))), 'PUSH_SIGNATURE_MISMATCH');
+    assert.equal(
+      code(() => verifier.open(crypto, { ...safe.query, msg_signature: '0'.repeat(40) }, received(safe))),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
+    assert.equal(
+      code(() => verifier.open(crypto, without(safe.query, 'msg_signature'), received(safe))),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
+    assert.equal(
+      code(() => verifier.open(crypto, { ...safe.query, signature: '0'.repeat(40) }, received(safe))),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
+    assert.equal(
+      code(() => verifier.open(crypto, { ...plain.query, signature: '0'.repeat(40) }, received(plain))),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
+    assert.equal(
+      code(() => verifier.open(crypto, without(plain.query, 'signature'), received(plain))),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
+    assert.equal(
+      code(() => verifier.open(crypto, { ...plain.query, nonce: '1' }, received(plain))),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
+    assert.equal(
+      code(() => verifier.open(crypto, { ...plain.query, timestamp: 'abc' }, received(plain))),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
     // A body swapped under a valid safe-mode signature: the signature covers Encrypt.
     const other = buildWechatPush({ ...message, Event: 'user_authorization_cancellation' }, CREDENTIALS, { mode: 'safe', timestamp: T0, nonce: safe.query.nonce });
-    assert.equal(code(() => verifier.open(crypto, safe.query, received(other))), 'PUSH_SIGNATURE_MISMATCH');
+    assert.equal(
+      code(() => verifier.open(crypto, safe.query, received(other))),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
   });
 
   test('compatible mode uses the decrypted message, not the plain copy next to it', () => {
@@ -88,7 +120,13 @@ describe('PushRequestVerifier (clock injected)', () => {
     // WeChat's documented example: an old timestamp is fine for a URL check.
     const query = { signature: 'f464b24fc39322e44b38aa78f5edd27bd1441696', echostr: '4375120948345356249', timestamp: '1714036504', nonce: '1514711492' };
     assert.equal(verifier.verifyUrl(aaaaa, query), '4375120948345356249');
-    assert.equal(code(() => verifier.verifyUrl(aaaaa, { ...query, signature: 'f464b24fc39322e44b38aa78f5edd27bd1441697' })), 'PUSH_SIGNATURE_MISMATCH');
-    assert.equal(code(() => verifier.verifyUrl(aaaaa, { ...query, nonce: '1514711493' })), 'PUSH_SIGNATURE_MISMATCH');
+    assert.equal(
+      code(() => verifier.verifyUrl(aaaaa, { ...query, signature: 'f464b24fc39322e44b38aa78f5edd27bd1441697' })),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
+    assert.equal(
+      code(() => verifier.verifyUrl(aaaaa, { ...query, nonce: '1514711493' })),
+      'PUSH_SIGNATURE_MISMATCH',
+    );
   });
 });

@@ -9,7 +9,12 @@ import { PushReceiver } from './push-receiver';
 
 const SignedQuery = () =>
   applyDecorators(
-    ApiQuery({ name: 'signature', required: false, description: 'hex SHA-1 of the sorted [Token, timestamp, nonce]; required unless encrypt_type=aes', example: 'f464b24fc39322e44b38aa78f5edd27bd1441696' }),
+    ApiQuery({
+      name: 'signature',
+      required: false,
+      description: 'hex SHA-1 of the sorted [Token, timestamp, nonce]; required unless encrypt_type=aes',
+      example: 'f464b24fc39322e44b38aa78f5edd27bd1441696',
+    }),
     ApiQuery({ name: 'timestamp', required: true, description: 'Unix seconds; refused when more than 300 s from now (messages)', example: '1714036504' }),
     ApiQuery({ name: 'nonce', required: true, example: '1514711492' }),
   );
@@ -54,7 +59,16 @@ const Message = (of: string) =>
         safe: { summary: 'Safe mode (JSON)', value: { ToUserName: 'gh_870882ca4b1', Encrypt: 'RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wv…' } },
         plain: {
           summary: 'Plain mode (JSON): a user withdrew nickname and avatar',
-          value: { ToUserName: 'gh_870882ca4b1', FromUserName: 'oaKk346BaWE-eIn4oSRWbaM9vR7s', CreateTime: 1627359464, MsgType: 'event', Event: 'user_authorization_revoke', OpenID: 'oaKk343WOktAaT2ygsX138BGblrg', AppID: 'wx13974bf780d3dc89', RevokeInfo: '6' },
+          value: {
+            ToUserName: 'gh_870882ca4b1',
+            FromUserName: 'oaKk346BaWE-eIn4oSRWbaM9vR7s',
+            CreateTime: 1627359464,
+            MsgType: 'event',
+            Event: 'user_authorization_revoke',
+            OpenID: 'oaKk343WOktAaT2ygsX138BGblrg',
+            AppID: 'wx13974bf780d3dc89',
+            RevokeInfo: '6',
+          },
         },
       },
     }),

@@ -54,7 +54,10 @@ describe('WechatPushCrypto against WeChat’s published sample', () => {
 
   test('another appid refuses the sample (the appid at the end of the plaintext is checked)', () => {
     const other = new WechatPushCrypto(SAMPLE.token, SAMPLE.encodingAesKey, 'wx0000000000000000');
-    assert.throws(() => other.decrypt(SAMPLE.encrypt), (err) => err instanceof PushDecryptFailedError && /appid/.test(err.message));
+    assert.throws(
+      () => other.decrypt(SAMPLE.encrypt),
+      (err) => err instanceof PushDecryptFailedError && /appid/.test(err.message),
+    );
   });
 
   test('another key refuses the sample, and garbage is refused without a crash', () => {

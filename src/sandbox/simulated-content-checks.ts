@@ -23,7 +23,11 @@ export function judgeText(content: string): SimVerdict {
 
 /** Share of pixels (0..1) that are pure red and pure green, from a small decoded copy. */
 async function colourShares(image: Buffer): Promise<{ red: number; green: number }> {
-  const { data, info } = await sharp(image, { limitInputPixels: 4096 * 4096 }).resize(64, 64, { fit: 'inside' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(image, { limitInputPixels: 4096 * 4096 })
+    .resize(64, 64, { fit: 'inside' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   let red = 0;
   let green = 0;
   for (let i = 0; i < data.length; i += info.channels) {

@@ -92,4 +92,3 @@ export function newSessionKey(): string {
 export function newTraceId(): string {
   return [4, 4, 4].map((n) => randomBytes(n).toString('hex')).join('-');
 }
-

@@ -111,9 +111,7 @@ export class SandboxPushSenders {
   constructor(apps: readonly WechatAppSettings[], baseUrl: () => string) {
     // One app: the one-app route `/wechat/push`; several: each app's own `/wechat/push/{appId}`.
     const path = (appId: string) => (apps.length === 1 ? '/wechat/push' : `/wechat/push/${encodeURIComponent(appId)}`);
-    this.senders = new Map(
-      apps.map((app) => [app.appId, new WechatPushSender({ token: app.pushToken ?? '', encodingAesKey: app.pushAesKey, appId: app.appId }, () => baseUrl() + path(app.appId))]),
-    );
+    this.senders = new Map(apps.map((app) => [app.appId, new WechatPushSender({ token: app.pushToken ?? '', encodingAesKey: app.pushAesKey, appId: app.appId }, () => baseUrl() + path(app.appId))]));
   }
 
   of(appId: string): WechatPushSender {

@@ -21,10 +21,7 @@ export interface WechatSimulatorServer {
   peakConnections(): number;
 }
 
-export async function startWechatSimulatorServer(
-  sim: WechatSimulator,
-  opts: { host?: string; port?: number } = {},
-): Promise<WechatSimulatorServer> {
+export async function startWechatSimulatorServer(sim: WechatSimulator, opts: { host?: string; port?: number } = {}): Promise<WechatSimulatorServer> {
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => void serve(sim, req, res));
   let open = 0;

@@ -8,13 +8,30 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CHECK_SESSION_PATH, isPlainObject, JSCODE2SESSION_PATH, json, JSON_TYPE, rid, MEDIA_CHECK_ASYNC_PATH, MSG_SEC_CHECK_PATH, PHONE_NUMBER_PATH, SNS_TYPE, STABLE_TOKEN_PATH, stringField, TOKEN_PATH, wxError, type RecordedRequest, type SimRequest, type SimResponse } from './wechat-wire';
+import {
+  CHECK_SESSION_PATH,
+  isPlainObject,
+  JSCODE2SESSION_PATH,
+  json,
+  JSON_TYPE,
+  rid,
+  MEDIA_CHECK_ASYNC_PATH,
+  MSG_SEC_CHECK_PATH,
+  PHONE_NUMBER_PATH,
+  SNS_TYPE,
+  STABLE_TOKEN_PATH,
+  stringField,
+  TOKEN_PATH,
+  wxError,
+  type RecordedRequest,
+  type SimRequest,
+  type SimResponse,
+} from './wechat-wire';
 import { encryptWithSessionKey, hmacSha256Hex, newOpenId, sha1Hex, newSessionKey, newTraceId, parsePhoneNumber, randomAlnum, type EncryptedPayload, type PhoneInfo } from './wechat-data';
 // The simulator's users import the wire format and WeChat's data helpers from here too.
 export * from './wechat-wire';
 export * from './wechat-data';
 import { fetchMedia, judgeImage, judgeText, mediaCheckPush, type MediaCheckPush } from './simulated-content-checks';
-
 
 export interface WechatSimulatorOptions {
   /** The first (or only) mini program. */
@@ -84,7 +101,6 @@ interface AccessTokenEntry {
   expiresAt: number;
   revoked: boolean;
 }
-
 
 type Route = { method: 'GET' | 'POST'; tokenRoute?: boolean; run: (req: SimRequest) => SimResponse };
 

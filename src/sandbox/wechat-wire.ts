@@ -41,7 +41,6 @@ export const CHECK_SESSION_PATH = '/wxa/checksession';
 export const MSG_SEC_CHECK_PATH = '/wxa/msg_sec_check';
 export const MEDIA_CHECK_ASYNC_PATH = '/wxa/media_check_async';
 
-
 // WeChat answers JSON with these content types; jscode2session really says text/plain,
 // which clients must tolerate.
 export const JSON_TYPE = 'application/json; encoding=utf-8';
@@ -93,4 +92,3 @@ export function stringField(body: unknown, key: string): string | undefined {
 export function isPlainObject(body: unknown): body is Record<string, unknown> {
   return typeof body === 'object' && body !== null && !Array.isArray(body);
 }
-

@@ -16,10 +16,7 @@ export class SessionKeyRepository {
   }
 
   async find(appId: string, openId: string): Promise<string | undefined> {
-    const rows = await this.sql.rows<{ session_key: string }>(
-      `SELECT "session_key" FROM "wechat_session_key" WHERE "app_id" = $1 AND "open_id" = $2 AND "expires_at" > now()`,
-      [appId, openId],
-    );
+    const rows = await this.sql.rows<{ session_key: string }>(`SELECT "session_key" FROM "wechat_session_key" WHERE "app_id" = $1 AND "open_id" = $2 AND "expires_at" > now()`, [appId, openId]);
     return rows[0]?.session_key;
   }
 

@@ -10,7 +10,24 @@ import type { WechatIdentityRepository } from './wechat-identity.repository';
 import { UsersService } from './users.service';
 import type { UserRecord, WechatUserRepository } from './wechat-user.repository';
 
-const user = (id: number): UserDto => ({ id, openId: `o${id}`, unionId: null, nickname: null, avatarUrl: null, gender: null, country: null, province: null, city: null, avatarPending: false, mobile: null, hasMobile: false, mobileVerifiedAt: null, identities: [{ appId: 'wxA', openId: `o${id}` }], createdAt: '', updatedAt: '' });
+const user = (id: number): UserDto => ({
+  id,
+  openId: `o${id}`,
+  unionId: null,
+  nickname: null,
+  avatarUrl: null,
+  gender: null,
+  country: null,
+  province: null,
+  city: null,
+  avatarPending: false,
+  mobile: null,
+  hasMobile: false,
+  mobileVerifiedAt: null,
+  identities: [{ appId: 'wxA', openId: `o${id}` }],
+  createdAt: '',
+  updatedAt: '',
+});
 
 /** A cache whose writes fail while `down` is true (Redis unreachable right after the database committed). */
 class FlakyCache extends VersionedCache {
@@ -36,7 +53,15 @@ test('a revocation that reached the database is not reported as failed when the 
   await cache.put('u2:7', before.revision, before, 60_000); // the cache holds version 0
   cache.down = true;
   const revocations = new TokenRevocations(repository, { secret: 'x', expiresInSeconds: 3600, generated: false });
-  const users = new UsersService(repository, cache, revocations, {} as SessionKeyStore, {} as IdentityLinker, {} as WechatIdentityRepository, { transaction: (work: (tx: unknown) => unknown) => work({}) } as unknown as Sql);
+  const users = new UsersService(
+    repository,
+    cache,
+    revocations,
+    {} as SessionKeyStore,
+    {} as IdentityLinker,
+    {} as WechatIdentityRepository,
+    { transaction: (work: (tx: unknown) => unknown) => work({}) } as unknown as Sql,
+  );
 
   t.mock.timers.enable({ apis: ['setTimeout'] });
   await users.revokeTokens(7); // resolves: the database has the revocation

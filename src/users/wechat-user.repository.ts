@@ -85,10 +85,7 @@ export class WechatUserRepository {
    * seed openid is this one and it has no identity yet, so the login adopts it.
    */
   async findUnlinked(tx: SqlExecutor, openId: string): Promise<number | undefined> {
-    const rows = await tx.rows<{ id: string }>(
-      `SELECT u."id" FROM "wechat_user" u WHERE u."open_id" = $1 AND NOT EXISTS (SELECT 1 FROM "wechat_identity" i WHERE i."user_id" = u."id")`,
-      [openId],
-    );
+    const rows = await tx.rows<{ id: string }>(`SELECT u."id" FROM "wechat_user" u WHERE u."open_id" = $1 AND NOT EXISTS (SELECT 1 FROM "wechat_identity" i WHERE i."user_id" = u."id")`, [openId]);
     return rows[0] ? Number(rows[0].id) : undefined;
   }
 
@@ -113,7 +110,11 @@ export class WechatUserRepository {
   /** Sets the given profile fields of an active user; undefined when there is none. */
   updateProfile(id: number, fields: ProfileFields): Promise<UserRecord | undefined> {
     const keys = PROFILE_KEYS.filter((k) => fields[k] !== undefined);
-    return this.updateActive(id, keys.map((k, i) => `"${PROFILE_COLUMNS[k]}" = $${i + 2}`).join(', '), keys.map((k) => fields[k]));
+    return this.updateActive(
+      id,
+      keys.map((k, i) => `"${PROFILE_COLUMNS[k]}" = $${i + 2}`).join(', '),
+      keys.map((k) => fields[k]),
+    );
   }
 
   /** The sealed envelope, its lookup hash, and when WeChat gave the number. */
@@ -157,10 +158,7 @@ export class WechatUserRepository {
   }
 
   private async updateActive(id: number, assignments: string, params: unknown[], db: SqlExecutor = this.sql): Promise<UserRecord | undefined> {
-    const rows = await db.rows(
-      `UPDATE "wechat_user" SET ${assignments}${assignments ? ', ' : ''}"updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${COLUMNS}`,
-      [id, ...params],
-    );
+    const rows = await db.rows(`UPDATE "wechat_user" SET ${assignments}${assignments ? ', ' : ''}"updated_at" = now() WHERE "id" = $1 AND "deleted_at" IS NULL RETURNING ${COLUMNS}`, [id, ...params]);
     return rows[0] && toRecord(rows[0]);
   }
 }

@@ -4,14 +4,7 @@ import { Pool } from 'undici';
 import type { AppError } from '../common/errors/app-error';
 import { InjectWechatSettings } from '../config/config.module';
 import type { WechatAppSettings, WechatSettings } from '../config/configuration';
-import {
-  WechatAccessTokenRejectedError,
-  WechatBadResponseError,
-  WechatCodeInvalidError,
-  WechatRateLimitedError,
-  WechatUnavailableError,
-  WechatUserBlockedError,
-} from './wechat.errors';
+import { WechatAccessTokenRejectedError, WechatBadResponseError, WechatCodeInvalidError, WechatRateLimitedError, WechatUnavailableError, WechatUserBlockedError } from './wechat.errors';
 import { textProblem } from '../common/text';
 
 /** openid and unionid columns hold 64 characters (WeChat's are 28). */
@@ -84,7 +77,10 @@ export class WechatApiClient implements OnModuleDestroy {
     }
     // What WeChat sends goes into the database: a value no column could hold is WeChat's fault, not the user's.
     const unionId = typeof body.unionid === 'string' && body.unionid ? body.unionid : undefined;
-    for (const [name, value] of [['openid', body.openid], ['unionid', unionId]] as const) {
+    for (const [name, value] of [
+      ['openid', body.openid],
+      ['unionid', unionId],
+    ] as const) {
       const problem = value === undefined ? undefined : textProblem(value, WECHAT_ID_MAX);
       if (problem) throw new WechatBadResponseError(`jscode2session ${name} ${problem}`);
     }

@@ -99,7 +99,9 @@ describe('WechatCrypto.verifySignature', () => {
     const sig = sha1hex(zh + sessionKey);
     assert.doesNotThrow(() => crypto.verifySignature(zh, sig, sessionKey));
     // A latin1 hash of the same text differs, and must not pass.
-    const latin1 = createHash('sha1').update(zh + sessionKey, 'latin1').digest('hex');
+    const latin1 = createHash('sha1')
+      .update(zh + sessionKey, 'latin1')
+      .digest('hex');
     assert.notEqual(latin1, sig);
     assertSignature(() => crypto.verifySignature(zh, latin1, sessionKey));
   });

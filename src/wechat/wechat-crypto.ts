@@ -18,7 +18,9 @@ export function decodeBase64(value: string, what: string): Buffer {
 export class WechatCrypto {
   /** `signature` must be sha1(rawData + session_key) in hex; compared in constant time. */
   verifySignature(rawData: string, signature: string, sessionKey: string): void {
-    const expected = createHash('sha1').update(rawData + sessionKey, 'utf8').digest();
+    const expected = createHash('sha1')
+      .update(rawData + sessionKey, 'utf8')
+      .digest();
     const given = Buffer.from(signature.toLowerCase(), 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new SignatureMismatchError();
   }

@@ -60,13 +60,20 @@ export class WechatController {
   @ApiOperation({
     summary: "The user's phone number",
     description:
-      'Either `{ code }` from the getPhoneNumber button (current API, needs the server access token) or `{ encryptedData, iv }` (legacy, decrypted with the session_key of this user\'s last login). The number is saved as the user\'s `mobile`.',
+      "Either `{ code }` from the getPhoneNumber button (current API, needs the server access token) or `{ encryptedData, iv }` (legacy, decrypted with the session_key of this user's last login). The number is saved as the user's `mobile`.",
   })
   @ApiBody({
     type: PhoneNumberRequest,
     examples: {
       code: { summary: 'Current API: the button code', value: { code: 'e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144' } },
-      legacy: { summary: 'Legacy: encrypted data', value: { encryptedData: 'Kf3TdPbzEmhWMuPKtlKxIWDkijhn402w1bxoHL4kLdcKr6jT1jNcIhvDJfjXmJcgDWLjmBiIGJ5acUuSvxLws3WgAkERmtTuiCG10CKLsJiR+AXVk7B2TUQzsq88YVilDz/YAN3647REE7glGmeBPfvUmdbfDzhL9BzvEiuRhABuCYyTMz4iaM8hFjbLB1caaeoOlykYAFMWC5pZi9P8uw==', iv: 'r7BXXKkLb8qrSNn05n0qiA==' } },
+      legacy: {
+        summary: 'Legacy: encrypted data',
+        value: {
+          encryptedData:
+            'Kf3TdPbzEmhWMuPKtlKxIWDkijhn402w1bxoHL4kLdcKr6jT1jNcIhvDJfjXmJcgDWLjmBiIGJ5acUuSvxLws3WgAkERmtTuiCG10CKLsJiR+AXVk7B2TUQzsq88YVilDz/YAN3647REE7glGmeBPfvUmdbfDzhL9BzvEiuRhABuCYyTMz4iaM8hFjbLB1caaeoOlykYAFMWC5pZi9P8uw==',
+          iv: 'r7BXXKkLb8qrSNn05n0qiA==',
+        },
+      },
     },
   })
   @ApiOkResponse({ type: PhoneNumberResponse })
@@ -91,7 +98,8 @@ export class WechatController {
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Is the WeChat session still valid?',
-    description: "Asks WeChat (checksession) whether it still holds the session_key stored at this user's last login. `valid: false` means: call wx.login and log in again before sending encrypted data.",
+    description:
+      "Asks WeChat (checksession) whether it still holds the session_key stored at this user's last login. `valid: false` means: call wx.login and log in again before sending encrypted data.",
   })
   @ApiOkResponse({ type: SessionStatusResponse })
   @ApiErrorResponses('UNAUTHORIZED', 'WECHAT_RATE_LIMITED', 'WECHAT_BAD_RESPONSE', 'WECHAT_UNAVAILABLE', 'SERVICE_UNAVAILABLE')

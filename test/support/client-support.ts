@@ -30,7 +30,12 @@ export function loadClient(): ClientPackage {
 /** A real image in a temporary file, as `<button open-type="chooseAvatar">` hands one to the page. */
 export async function tempImage(dir: string, color = '#1e8cc8'): Promise<string> {
   const path = join(dir, `tmp_${Math.random().toString(36).slice(2)}.png`);
-  writeFileSync(path, await sharp({ create: { width: 96, height: 96, channels: 3, background: color } }).png().toBuffer());
+  writeFileSync(
+    path,
+    await sharp({ create: { width: 96, height: 96, channels: 3, background: color } })
+      .png()
+      .toBuffer(),
+  );
   return path;
 }
 
@@ -50,4 +55,3 @@ export function loadSandboxWx(): SandboxWxModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain script of the repository, found at run time
   return require(join(repoRoot(), 'scripts', 'sandbox-wx.js')) as SandboxWxModule;
 }
-

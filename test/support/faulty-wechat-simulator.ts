@@ -2,12 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HANG, JSON_TYPE, type SimRequest, type SimResponse, WechatSimulator, wxError } from '../../src/sandbox/wechat-simulator';
 
 /** What a WeChat request can go wrong with, for tests: an errcode, a gateway page, HTTP 500, no answer, a delay. */
-export type Fault =
-  | { errcode: number; errmsg?: string }
-  | { kind: 'html' }
-  | { kind: 'http500' }
-  | { kind: 'hang' }
-  | { kind: 'delay'; ms: number };
+export type Fault = { errcode: number; errmsg?: string } | { kind: 'html' } | { kind: 'http500' } | { kind: 'hang' } | { kind: 'delay'; ms: number };
 
 interface QueuedFault {
   fault: Fault;

@@ -43,7 +43,28 @@ const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
  * down, a statement cancelled by statement_timeout (57014), a serialization failure or deadlock
  * (40001, 40P01), out of resources (53xxx), a sequence at its end (2200H).
  */
-const DB_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '55000', '3D000', '57P04', '57014', '40001', '40P01', '2200H']);
+const DB_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  '55000',
+  '3D000',
+  '57P04',
+  '57014',
+  '40001',
+  '40P01',
+  '2200H',
+]);
 
 /**
  * Data the database refused as a value: too long (22001), not valid in the encoding, NUL included

@@ -28,9 +28,12 @@ export async function registerLoginRateLimit(app: NestFastifyApplication, option
     // Failures surface on the calls; this only keeps a dropped connection from crashing the process.
     client.on('error', throttledRedisErrorLog(new Logger('RateLimit'), 'Redis rate-limit connection'));
     store = redisRateLimitStoreClass(client, RATE_LIMIT_KEY_PREFIX);
-    app.getHttpAdapter().getInstance().addHook('onClose', async () => {
-      if (client.isOpen) await client.close().catch(() => client.destroy());
-    });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onClose', async () => {
+        if (client.isOpen) await client.close().catch(() => client.destroy());
+      });
   }
   await app.register(rateLimit, {
     global: false,

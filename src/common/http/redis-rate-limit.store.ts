@@ -53,9 +53,7 @@ export class RedisRateLimitStore {
   }
 
   private run(script: string, key: string, args: string[], callback: Callback): void {
-    withinRedisWait(
-      this.connected().then(() => this.client.eval(script, { keys: [this.prefix + key], arguments: args })),
-    ).then(
+    withinRedisWait(this.connected().then(() => this.client.eval(script, { keys: [this.prefix + key], arguments: args }))).then(
       (reply) => {
         const [current, ttl] = reply as [number, number];
         callback(null, { current: Number(current), ttl: Number(ttl) });

@@ -21,9 +21,7 @@ export function setupSwagger(app: INestApplication, { sandbox, enabled }: { sand
       [
         'Turns `wx.login` codes into users and bearer tokens. Every route needs `Authorization: Bearer <token>` unless it is marked public.',
         'Errors are always `{ statusCode, code, message }`.',
-        sandbox
-          ? '**Sandbox mode**: no real WeChat is reached. Try it: `POST /sandbox/wx-login` → paste the answer into `POST /wechat/login` → **Authorize** with the token → `GET /users/me`.'
-          : '',
+        sandbox ? '**Sandbox mode**: no real WeChat is reached. Try it: `POST /sandbox/wx-login` → paste the answer into `POST /wechat/login` → **Authorize** with the token → `GET /users/me`.' : '',
       ].join('\n\n'),
     )
     .setVersion('1.0')

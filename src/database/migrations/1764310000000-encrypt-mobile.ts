@@ -35,11 +35,11 @@ export class EncryptMobile1764310000000 implements MigrationInterface {
     if (plain[0].n === 0) return;
     const cipher = migrationCipher(q.connection);
     if (!cipher) throw new Error(`${plain[0].n} stored phone numbers must be encrypted, and this migration was given no key: run it with DATA_ENCRYPTION_KEY set`);
-    for (let lastId = 0; ; ) {
-      const rows = (await q.query(
-        `SELECT "id", "mobile" FROM "wechat_user" WHERE "id" > $1 AND "mobile" IS NOT NULL AND "mobile" NOT LIKE 'v1.%' ORDER BY "id" LIMIT ${BATCH}`,
-        [lastId],
-      )) as { id: number | string; mobile: string }[];
+    for (let lastId = 0; ;) {
+      const rows = (await q.query(`SELECT "id", "mobile" FROM "wechat_user" WHERE "id" > $1 AND "mobile" IS NOT NULL AND "mobile" NOT LIKE 'v1.%' ORDER BY "id" LIMIT ${BATCH}`, [lastId])) as {
+        id: number | string;
+        mobile: string;
+      }[];
       if (rows.length === 0) break;
       for (const row of rows) {
         const sealed = sealMobile(cipher, row.mobile);

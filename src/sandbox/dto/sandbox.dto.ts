@@ -2,7 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 
 export class SandboxLoginRequest {
-  @ApiPropertyOptional({ description: 'The simulated mini program the code is of (default: the first; see WECHAT_SANDBOX_APPS). One person (one unionId) has its own openid in each', example: 'wx-sandbox-appid' })
+  @ApiPropertyOptional({
+    description: 'The simulated mini program the code is of (default: the first; see WECHAT_SANDBOX_APPS). One person (one unionId) has its own openid in each',
+    example: 'wx-sandbox-appid',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 64)

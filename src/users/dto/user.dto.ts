@@ -38,10 +38,10 @@ export class UserDto {
   @ApiProperty({ type: String, nullable: true, example: 'Shenzhen' })
   city: string | null;
 
-  @ApiProperty({ type: Boolean, description: 'A newer avatar awaits the verdict of WeChat\'s image check; `avatarUrl` is the last one that passed', example: false })
+  @ApiProperty({ type: Boolean, description: "A newer avatar awaits the verdict of WeChat's image check; `avatarUrl` is the last one that passed", example: false })
   avatarPending: boolean;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Phone number saved by POST /wechat/phone (only ever in the owner\'s own answers; encrypted at rest)', example: '13800138000' })
+  @ApiProperty({ type: String, nullable: true, description: "Phone number saved by POST /wechat/phone (only ever in the owner's own answers; encrypted at rest)", example: '13800138000' })
   mobile: string | null;
 
   @ApiProperty({ type: Boolean, description: 'A phone number is on file: do not show the getPhoneNumber button again (WeChat bills each use)', example: true })

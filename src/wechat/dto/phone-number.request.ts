@@ -9,14 +9,24 @@ const legacy = (o: PhoneNumberRequest) => o.code === undefined;
  * API), or `{ encryptedData, iv }` (legacy, decrypted with the session_key of the last login).
  */
 export class PhoneNumberRequest {
-  @ApiPropertyOptional({ description: 'The `code` of the getPhoneNumber button event (current API). Do not combine with encryptedData/iv.', minLength: 1, maxLength: 128, example: 'e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144' })
+  @ApiPropertyOptional({
+    description: 'The `code` of the getPhoneNumber button event (current API). Do not combine with encryptedData/iv.',
+    minLength: 1,
+    maxLength: 128,
+    example: 'e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144',
+  })
   @ValidateIf((o: PhoneNumberRequest) => o.code !== undefined)
   @IsString()
   @Length(1, 128)
   @ExcludesFields(['encryptedData', 'iv'])
   code?: string;
 
-  @ApiPropertyOptional({ description: 'Legacy: `encryptedData` of the getPhoneNumber event (base64). Requires `iv`.', format: 'byte', example: 'Kf3TdPbzEmhWMuPKtlKxIWDkijhn402w1bxoHL4kLdcKr6jT1jNcIhvDJfjXmJcgDWLjmBiIGJ5acUuSvxLws3WgAkERmtTuiCG10CKLsJiR+AXVk7B2TUQzsq88YVilDz/YAN3647REE7glGmeBPfvUmdbfDzhL9BzvEiuRhABuCYyTMz4iaM8hFjbLB1caaeoOlykYAFMWC5pZi9P8uw==' })
+  @ApiPropertyOptional({
+    description: 'Legacy: `encryptedData` of the getPhoneNumber event (base64). Requires `iv`.',
+    format: 'byte',
+    example:
+      'Kf3TdPbzEmhWMuPKtlKxIWDkijhn402w1bxoHL4kLdcKr6jT1jNcIhvDJfjXmJcgDWLjmBiIGJ5acUuSvxLws3WgAkERmtTuiCG10CKLsJiR+AXVk7B2TUQzsq88YVilDz/YAN3647REE7glGmeBPfvUmdbfDzhL9BzvEiuRhABuCYyTMz4iaM8hFjbLB1caaeoOlykYAFMWC5pZi9P8uw==',
+  })
   @ValidateIf(legacy)
   @IsDefined({ message: 'send either code, or encryptedData with iv' })
   @IsString()

@@ -12,6 +12,6 @@ export class PhoneNumberResponse {
 }
 
 export class SessionStatusResponse {
-  @ApiProperty({ description: 'Whether WeChat still holds the session_key of this user\'s last login. False: call wx.login and log in again before sending encrypted data.', example: true })
+  @ApiProperty({ description: "Whether WeChat still holds the session_key of this user's last login. False: call wx.login and log in again before sending encrypted data.", example: true })
   valid: boolean;
 }

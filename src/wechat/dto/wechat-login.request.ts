@@ -35,14 +35,23 @@ export class WechatLoginRequest {
   @IsJsonObjectString()
   rawData?: string;
 
-  @ApiPropertyOptional({ description: '`sha1(rawData + session_key)` in hex, from `wx.getUserInfo()`. Requires `rawData`.', pattern: '^[0-9a-fA-F]{40}$', example: '75e81ceda165f4ffa64f4068af58c64b8f54b88c' })
+  @ApiPropertyOptional({
+    description: '`sha1(rawData + session_key)` in hex, from `wx.getUserInfo()`. Requires `rawData`.',
+    pattern: '^[0-9a-fA-F]{40}$',
+    example: '75e81ceda165f4ffa64f4068af58c64b8f54b88c',
+  })
   @ValidateIf(withRawData)
   @IsDefined({ message: 'signature is required when rawData is given' })
   @IsString()
   @Matches(/^[0-9a-fA-F]{40}$/, { message: 'signature must be 40 hex characters' })
   signature?: string;
 
-  @ApiPropertyOptional({ description: 'Encrypted user data (base64) from `wx.getUserInfo()`; carries unionId. Requires `iv`.', format: 'byte', maxLength: 32768, example: 'CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142d' })
+  @ApiPropertyOptional({
+    description: 'Encrypted user data (base64) from `wx.getUserInfo()`; carries unionId. Requires `iv`.',
+    format: 'byte',
+    maxLength: 32768,
+    example: 'CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142d',
+  })
   @ValidateIf(withEncryptedData)
   @IsDefined({ message: 'encryptedData is required when iv is given' })
   @IsString()

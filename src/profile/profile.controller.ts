@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
@@ -18,6 +18,27 @@ const UPLOAD_DESCRIPTION =
   "It is re-encoded (JPEG, at most 640×640, EXIF/GPS and all other metadata removed), stored, and sent to WeChat's image check: " +
   'the answer is 202 with `avatarPending: true`, and `avatarUrl` changes when the verdict passes. ' +
   '`POST` does the same as `PUT`: wx.uploadFile can only send POST.';
+
+/** What both upload routes answer and document (PUT, and POST because wx.uploadFile only POSTs). */
+const AvatarUpload = (summary: string) =>
+  applyDecorators(
+    HttpCode(202),
+    ApiOperation({ summary, description: UPLOAD_DESCRIPTION }),
+    ApiConsumes('multipart/form-data'),
+    ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'JPEG, PNG, WebP or GIF' } } } }),
+    ApiAcceptedResponse({ type: UserDto, description: 'Stored and sent to the image check: `avatarPending: true`' }),
+    ApiErrorResponses(
+      'VALIDATION_FAILED',
+      'INVALID_IMAGE',
+      'UNAUTHORIZED',
+      'NOT_FOUND',
+      'PAYLOAD_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'WECHAT_RATE_LIMITED',
+      'WECHAT_UNAVAILABLE',
+      'SERVICE_UNAVAILABLE',
+    ),
+  );
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -42,43 +63,13 @@ export class ProfileController {
   }
 
   @Put('avatar')
-  @HttpCode(202)
-  @ApiOperation({ summary: 'Upload the avatar (multipart/form-data, field `file`)', description: UPLOAD_DESCRIPTION })
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'JPEG, PNG, WebP or GIF' } } } })
-  @ApiAcceptedResponse({ type: UserDto, description: 'Stored and sent to the image check: `avatarPending: true`' })
-  @ApiErrorResponses(
-    'VALIDATION_FAILED',
-    'INVALID_IMAGE',
-    'UNAUTHORIZED',
-    'NOT_FOUND',
-    'PAYLOAD_TOO_LARGE',
-    'UNSUPPORTED_MEDIA_TYPE',
-    'WECHAT_RATE_LIMITED',
-    'WECHAT_UNAVAILABLE',
-    'SERVICE_UNAVAILABLE',
-  )
+  @AvatarUpload('Upload the avatar (multipart/form-data, field `file`)')
   uploadAvatar(@CurrentUser() caller: AuthenticatedUser, @Req() request: FastifyRequest): Promise<UserDto> {
     return this.upload(caller, request);
   }
 
   @Post('avatar')
-  @HttpCode(202)
-  @ApiOperation({ summary: 'Upload the avatar, as wx.uploadFile sends it (POST)', description: UPLOAD_DESCRIPTION })
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'JPEG, PNG, WebP or GIF' } } } })
-  @ApiAcceptedResponse({ type: UserDto, description: 'Stored and sent to the image check: `avatarPending: true`' })
-  @ApiErrorResponses(
-    'VALIDATION_FAILED',
-    'INVALID_IMAGE',
-    'UNAUTHORIZED',
-    'NOT_FOUND',
-    'PAYLOAD_TOO_LARGE',
-    'UNSUPPORTED_MEDIA_TYPE',
-    'WECHAT_RATE_LIMITED',
-    'WECHAT_UNAVAILABLE',
-    'SERVICE_UNAVAILABLE',
-  )
+  @AvatarUpload('Upload the avatar, as wx.uploadFile sends it (POST)')
   uploadAvatarByPost(@CurrentUser() caller: AuthenticatedUser, @Req() request: FastifyRequest): Promise<UserDto> {
     return this.upload(caller, request);
   }

@@ -29,7 +29,7 @@ export class TokenValidator {
     if (!state || state.deleted) throw new UnauthorizedError('User no longer exists');
     if (state.tokenVersion !== claims.ver) throw new UnauthorizedError('Token has been revoked');
     const appId = claims.app ?? (this.apps.find(state.firstAppId) ?? this.apps.primary).appId;
-    return { id, tokenVersion: claims.ver, appId };
+    return { id, tokenVersion: claims.ver, appId, user: state.user };
   }
 }
 

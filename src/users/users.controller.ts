@@ -21,7 +21,8 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserDto> {
-    return UserDto.forApp(this.vault.reveal(await this.users.getActive(caller.id)), caller.appId);
+    // The guard read the user for this request's token check: no second read.
+    return UserDto.forApp(this.vault.reveal(caller.user ?? (await this.users.getActive(caller.id))), caller.appId);
   }
 
   // PATCH /users/me lives in ProfileController (src/profile): a new nickname or avatar passes WeChat's content checks first.

@@ -24,6 +24,8 @@ export interface TokenState {
   deleted: boolean;
   /** The app of the user's first identity: a token issued before several apps existed names no app and is of this one. */
   firstAppId: string | undefined;
+  /** The user as read for this check (the same cached record): a handler of the request needs no second read. */
+  user: UserDto;
 }
 
 /**
@@ -79,6 +81,7 @@ export class UsersService {
       tokenVersion: floor !== undefined && floor > record.tokenVersion ? floor : record.tokenVersion,
       deleted: record.deleted,
       firstAppId: record.user.identities[0]?.appId,
+      user: record.user,
     };
   }
 

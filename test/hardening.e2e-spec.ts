@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/bootstrap';
 import { ConfigError } from '../src/config/configuration';
+import { databaseIdentity } from '../src/database/database-identity';
 import { MIGRATIONS } from '../src/database/migrations';
 import { encryptWithSessionKey } from '../src/sandbox/wechat-simulator';
 import { SessionKeyStore } from '../src/session-keys/session-key.store';
@@ -236,7 +237,7 @@ describe('revocation survives Redis losing or rolling back a value', { skip: RED
     const login = await app.login({ openId: newOpenId() }, 'code');
     const { token, user } = login.body;
     assert.equal((await app.request('GET', '/users/me', { token })).status, 200);
-    const key = `wxlogin:v:u2:${user.id}`;
+    const key = `wxlogin:v:${databaseIdentity(app.db.url)}:u2:${user.id}`;
     const snapshot = await redis.get(key);
     assert.ok(snapshot, 'the user is cached in Redis');
     assert.equal((await app.request('POST', '/auth/logout', { token })).status, 204);

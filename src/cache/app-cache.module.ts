@@ -4,6 +4,7 @@ import { CacheModule } from '@nestjs/cache-manager';
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { getConfigToken } from '@nestjs/config';
 import type { CacheSettings } from '../config/configuration';
+import { DATABASE_IDENTITY } from '../database/database-identity';
 import { AppCache } from './app-cache';
 import { DistributedLock, InProcessLock, RedisLock } from './distributed-lock';
 import { redisClientOptions, throttledRedisErrorLog } from './redis';
@@ -47,8 +48,10 @@ const MEMORY_CACHE_BYTES = 24 * 1024 * 1024;
     },
     {
       provide: VersionedCache,
-      inject: [getConfigToken('cache')],
-      useFactory: (settings: CacheSettings) => (settings.redisUrl ? new RedisVersionedCache(settings.redisUrl) : new MemoryVersionedCache(MEMORY_CACHE_BYTES)),
+      inject: [getConfigToken('cache'), DATABASE_IDENTITY],
+      // Cached users are rows of one database: their keys name it (see databaseIdentity).
+      useFactory: (settings: CacheSettings, database: string) =>
+        settings.redisUrl ? new RedisVersionedCache(settings.redisUrl, `wxlogin:v:${database}:`) : new MemoryVersionedCache(MEMORY_CACHE_BYTES),
     },
   ],
   exports: [AppCache, DistributedLock, VersionedCache],

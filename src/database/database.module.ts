@@ -5,6 +5,7 @@ import type { DatabaseSettings } from '../config/configuration';
 import { WechatIdentity } from '../users/wechat-identity.entity';
 import { WechatUser } from '../users/wechat-user.entity';
 import { MigrationRunner } from './migration-runner';
+import { DATABASE_IDENTITY, databaseIdentity } from './database-identity';
 import { PG_POOL_CONFIG, Sql } from './sql';
 import { MIGRATIONS } from './migrations';
 
@@ -38,6 +39,7 @@ export class DatabaseModule {
       ],
       global: true,
       providers: [
+        { provide: DATABASE_IDENTITY, useValue: databaseIdentity(url) },
         MigrationRunner,
         Sql,
         {
@@ -53,7 +55,7 @@ export class DatabaseModule {
           }),
         },
       ],
-      exports: [Sql],
+      exports: [Sql, DATABASE_IDENTITY],
     };
   }
 }

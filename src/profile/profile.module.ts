@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AvatarsModule } from '../avatars/avatars.module';
 import { ContentSecurityModule } from '../content-security/content-security.module';
 import { UsersModule } from '../users/users.module';
+import { AvatarReviewRepository } from './avatar-review.repository';
 import { AvatarReviewService } from './avatar-review.service';
 import { ProfileController } from './profile.controller';
 import { ProfileService } from './profile.service';
@@ -13,7 +14,7 @@ import { ProfileService } from './profile.service';
 @Module({
   imports: [UsersModule, AvatarsModule, ContentSecurityModule],
   controllers: [ProfileController],
-  providers: [ProfileService, AvatarReviewService],
+  providers: [ProfileService, AvatarReviewService, AvatarReviewRepository],
   exports: [AvatarReviewService],
 })
 export class ProfileModule {}

@@ -65,7 +65,8 @@ test('a revocation that reached the database is not reported as failed when the 
 
   t.mock.timers.enable({ apis: ['setTimeout'] });
   await users.revokeTokens(7); // resolves: the database has the revocation
-  assert.deepEqual(await users.tokenState(7), { tokenVersion: 1, deleted: false, firstAppId: 'wxA' }, 'refused at once although the cache still says 0');
+  const { tokenVersion, deleted, firstAppId } = (await users.tokenState(7))!;
+  assert.deepEqual({ tokenVersion, deleted, firstAppId }, { tokenVersion: 1, deleted: false, firstAppId: 'wxA' }, 'refused at once although the cache still says 0');
 
   cache.down = false;
   t.mock.timers.tick(1000);

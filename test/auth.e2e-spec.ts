@@ -2,29 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../src/auth/authenticated-user';
-import { startTestApp, TEST_APPID, TEST_JWT_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
+import { startTestApp, TEST_APPID, TEST_JWT_SECRET, type HttpAnswer, type TestApp, USER_FIELDS } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
 /** Guarded endpoints, `User`, UNAUTHORIZED, and the row behind them. */
 
-const USER_FIELDS = [
-  'avatarPending',
-  'avatarUrl',
-  'city',
-  'country',
-  'createdAt',
-  'gender',
-  'hasMobile',
-  'id',
-  'identities',
-  'mobile',
-  'mobileVerifiedAt',
-  'nickname',
-  'openId',
-  'province',
-  'unionId',
-  'updatedAt',
-];
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Issuer and audience as the service sets them: tokens below differ from real ones only where a test says so. */

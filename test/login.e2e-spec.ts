@@ -8,27 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { encryptWithSessionKey, JSCODE2SESSION_PATH, sha1Hex, type SimRequest, type SimResponse } from '../src/sandbox/wechat-simulator';
 import type { Fault } from './support/faulty-wechat-simulator';
-import { startTestApp, TEST_APPID, TEST_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
+import { startTestApp, TEST_APPID, TEST_SECRET, type HttpAnswer, type TestApp, USER_FIELDS } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
-const USER_KEYS = [
-  'avatarPending',
-  'avatarUrl',
-  'city',
-  'country',
-  'createdAt',
-  'gender',
-  'hasMobile',
-  'id',
-  'identities',
-  'mobile',
-  'mobileVerifiedAt',
-  'nickname',
-  'openId',
-  'province',
-  'unionId',
-  'updatedAt',
-];
 const SEVEN_DAYS = 7 * 24 * 3600;
 
 type UserRow = WechatUserRow;
@@ -113,7 +95,7 @@ describe('POST /wechat/login', () => {
       assert.equal(res.body.token.split('.').length, 3, 'token is a JWT');
 
       const user = res.body.user;
-      assert.deepEqual(Object.keys(user).sort(), USER_KEYS);
+      assert.deepEqual(Object.keys(user).sort(), USER_FIELDS);
       assert.equal(typeof user.id, 'number');
       assert.equal(user.openId, openId);
       assert.equal(user.unionId, 'oUnionFull1');

@@ -39,7 +39,7 @@ export function keepDevelopmentSecrets(config: AppConfig): AppConfig {
 }
 
 /** The secret in `dataDir/name` when it is valid; otherwise a new one, written there (0600). */
-export function keptSecret(dataDir: string, name: string, create: () => string, valid: (text: string) => boolean): string {
+function keptSecret(dataDir: string, name: string, create: () => string, valid: (text: string) => boolean): string {
   const file = join(dataDir, name);
   try {
     const existing = readFileSync(file, 'utf8').trim();

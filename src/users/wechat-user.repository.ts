@@ -13,7 +13,7 @@ export interface ProfileFields {
   city?: string | null;
 }
 const PROFILE_COLUMNS = { nickname: 'nickname', avatarUrl: 'avatar_url', gender: 'gender', country: 'country', province: 'province', city: 'city' } as const;
-export const PROFILE_KEYS = Object.keys(PROFILE_COLUMNS) as (keyof ProfileFields)[];
+const PROFILE_KEYS = Object.keys(PROFILE_COLUMNS) as (keyof ProfileFields)[];
 
 /** A user row as the service needs it: what clients see, plus the state tokens are checked against. */
 export interface UserRecord {

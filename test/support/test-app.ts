@@ -16,6 +16,26 @@ export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
 /** One data key for every test app, so apps sharing a database read each other's phone numbers. */
 export const TEST_DATA_KEY = Buffer.alloc(32, 7).toString('base64');
 
+/** Every field of the API's `User`, sorted: what `GET /users/me` and a login answer carry, no more. */
+export const USER_FIELDS = [
+  'avatarPending',
+  'avatarUrl',
+  'city',
+  'country',
+  'createdAt',
+  'gender',
+  'hasMobile',
+  'id',
+  'identities',
+  'mobile',
+  'mobileVerifiedAt',
+  'nickname',
+  'openId',
+  'province',
+  'unionId',
+  'updatedAt',
+];
+
 export interface HttpAnswer<T = any> {
   status: number;
   headers: Headers;

@@ -150,9 +150,71 @@ async function load(name, pid, opts) {
   };
 }
 
+/**
+ * An open-loop load at a fixed offered rate: request i is due at start + i / rate, whatever the answers
+ * before it did, and its latency counts from when it was due (a late send is the server's delay too:
+ * no coordinated omission). autocannon's `overallRate` is no such load: each connection sends its
+ * quota for the second back to back and then waits, so its p99 is that of a burst at saturation.
+ * Warm-up at the same rate first, then the measured run; `pid`'s CPU time as in `load`.
+ */
+async function offeredLoad(name, pid, { url, path, bodies, rate }) {
+  const { Pool } = require('undici');
+  // Enough connections that a slow answer never holds up the next due request.
+  const pool = new Pool(url, { connections: 256, pipelining: 1 });
+  let next = 0;
+  const run = async (seconds) => {
+    const total = Math.round(seconds * rate);
+    const latencies = new Float64Array(total);
+    let errors = 0;
+    let non2xx = 0;
+    let sent = 0;
+    const started = performance.now();
+    const inFlight = [];
+    await new Promise((resolve) => {
+      const tick = () => {
+        const now = performance.now();
+        while (sent < total && started + (sent * 1000) / rate <= now) {
+          const i = sent++;
+          const due = started + (i * 1000) / rate;
+          inFlight.push(
+            pool
+              .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: bodies[next++ % bodies.length] })
+              .then(async (res) => {
+                await res.body.dump();
+                if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+              })
+              .catch(() => errors++)
+              .finally(() => (latencies[i] = performance.now() - due)),
+          );
+        }
+        if (sent < total) setTimeout(tick, 1);
+        else resolve();
+      };
+      tick();
+    });
+    await Promise.all(inFlight);
+    const sorted = latencies.slice().sort();
+    const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 10) / 10;
+    return { requests: total, rps: Math.round(total / ((performance.now() - started) / 1000)), p50: at(0.5), p99: at(0.99), errors, non2xx };
+  };
+  try {
+    if (WARMUP > 0) await run(WARMUP);
+    const cpuBefore = cpuMicros(pid);
+    const r = await run(DURATION);
+    return { name, ...r, cpuUsPerRequest: Math.round((cpuMicros(pid) - cpuBefore) / r.requests) };
+  } finally {
+    await pool.close();
+  }
+}
+
 /** Login bodies for `count` logins, each with a fresh code from the fake WeChat (the pool's users, in turn). */
+async function loginBodies(ctx, count) {
+  return { bodies: (await ask(ctx.wechat, { type: 'codes', count, openIds: ctx.openIds })).logins.map((b) => JSON.stringify(b)) };
+}
+
+/** autocannon's options for `count` logins (see loginBodies). */
 async function loginRequests(ctx, count) {
-  const bodies = (await ask(ctx.wechat, { type: 'codes', count, openIds: ctx.openIds })).logins.map((b) => JSON.stringify(b));
+  const { bodies } = await loginBodies(ctx, count);
   let next = 0;
   return {
     url: ctx.appUrl,
@@ -261,8 +323,8 @@ async function main() {
   if (login) {
     const rates = apps.map((a) => Math.max(1, Math.round((a === current ? results : before).find((r) => r.key === 'login').rps / 2)));
     const measured = await loadEach(apps, async (a, i) => {
-      const opts = await loginRequests(ctxs[i], Math.ceil(rates[i] * (DURATION + WARMUP) * 1.2) + 1000);
-      return load(`POST /wechat/login at ${rates[i]} req/s offered${a.label}`, a.child.pid, { ...opts, overallRate: rates[i] });
+      const { bodies } = await loginBodies(ctxs[i], Math.ceil(rates[i] * (DURATION + WARMUP)) + 100);
+      return offeredLoad(`POST /wechat/login at ${rates[i]} req/s offered${a.label}`, a.child.pid, { url: ctxs[i].appUrl, path: '/wechat/login', bodies, rate: rates[i] });
     });
     for (const [i, a] of apps.entries()) {
       measured[i].offeredRate = rates[i];
@@ -400,7 +462,7 @@ function buildRevision(ref) {
 /** Starts one app process (`node <main>`) and waits until /health answers. */
 async function startApp(label, main, env, port) {
   let log = '';
-  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'profiles')}`] : [];
+  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'profiles')}`] : process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
   // Production wants https for PUBLIC_BASE_URL (WeChat fetches avatars from it); the bench reads the id off it.
   const child = spawn(process.execPath, [...nodeArgs, main], { env: { ...env, PORT: String(port), PUBLIC_BASE_URL: `https://127.0.0.1:${port}` }, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d) => (log = (log + d).slice(-4000)));

@@ -340,12 +340,19 @@ test('without Redis, session keys are rows of their own: sealed, never evicted b
     // Other users' logins cannot push it out: the memory caches are bounded, this store is not a cache.
     for (let i = 0; i < 20; i++) assert.equal((await app.login({ openId: newOpenId() }, 'code')).status, 200);
     assert.equal(await app.running.app.get(SessionKeyStore).get(TEST_APPID, openId), sessionKey);
+    // A returning user's login (one statement for the user and the key) replaces the key with WeChat's newest.
+    const again = await app.login({ openId }, 'code');
+    assert.equal(again.status, 200, again.text);
+    const newest = app.wechat.currentSessionKey(openId)!;
+    assert.notEqual(newest, sessionKey);
+    assert.equal(await app.running.app.get(SessionKeyStore).get(TEST_APPID, openId), newest);
+    assert.equal((await db.query('SELECT 1 FROM wechat_session_key WHERE open_id = $1', [openId])).length, 1, 'one row per identity');
     // A restarted instance still has it: a legacy phone decrypt works without a new login.
     const wechat = app.wechat;
     await app.close();
     app = await startTestApp({ db });
     const data = wechat.encryptPhoneForSession(openId, '13900001234');
-    const phone = await app.request('POST', '/wechat/phone', { token: login.body.token, body: data });
+    const phone = await app.request('POST', '/wechat/phone', { token: again.body.token, body: data });
     assert.equal(phone.status, 200, phone.text);
     assert.equal(phone.body.phoneNumber, '13900001234');
   } finally {

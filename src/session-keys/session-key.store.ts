@@ -4,7 +4,7 @@ import { InjectCacheSettings, InjectDataProtectionSettings } from '../config/con
 import type { CacheSettings } from '../config/configuration';
 import type { DataProtectionSettings } from '../config/profile-settings';
 import { FieldCipher } from '../data-protection/field-cipher';
-import { SessionKeyRepository } from './session-key.repository';
+import { type SealedSessionKey, SessionKeyRepository } from './session-key.repository';
 
 /** WeChat keeps a session_key valid for a few days at most; after that decryption needs a new login. */
 const SESSION_KEY_TTL_MS = 3 * 24 * 3600_000;
@@ -42,9 +42,15 @@ export class SessionKeyStore implements OnModuleDestroy {
     }
   }
 
-  async save(appId: string, openId: string, sessionKey: string): Promise<void> {
-    if (this.inDatabase) await this.rows.save(appId, openId, this.cipher.seal(sessionKey, PURPOSE), new Date(Date.now() + SESSION_KEY_TTL_MS));
-    else await this.cache.set(key(appId, openId), sessionKey, SESSION_KEY_TTL_MS);
+  /**
+   * Keeps the session key of a login. With Redis it is stored now, and `undo` drops it again if the
+   * login then fails. Without Redis it is sealed and returned as `row`, which the login statement
+   * writes with the identity's row: it lands with the login or not at all, with no round trip of its own.
+   */
+  async keepForLogin(appId: string, openId: string, sessionKey: string): Promise<{ row?: SealedSessionKey; undo(): Promise<void> }> {
+    if (this.inDatabase) return { row: { sealed: this.cipher.seal(sessionKey, PURPOSE), expiresAt: new Date(Date.now() + SESSION_KEY_TTL_MS) }, undo: async () => undefined };
+    await this.cache.set(key(appId, openId), sessionKey, SESSION_KEY_TTL_MS);
+    return { undo: () => this.drop(appId, openId) };
   }
 
   async get(appId: string, openId: string): Promise<string | undefined> {

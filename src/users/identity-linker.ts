@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Sql } from '../database/sql';
+import type { SealedSessionKey } from '../session-keys/session-key.repository';
 import { WechatIdentityRepository } from './wechat-identity.repository';
 import { type ProfileFields, type UserRecord, WechatUserRepository } from './wechat-user.repository';
 
@@ -16,6 +17,9 @@ import { type ProfileFields, type UserRecord, WechatUserRepository } from './wec
  *   openids, so it is that user's (seen under another app only when a one-app database was adopted
  *   into the wrong app, see README › Upgrading): the identity joins that user.
  *
+ * The login's session key, when session keys live in the database, is written by the same statement
+ * as the login (see WechatUserRepository.login), inside the transaction for a first login.
+ *
  * First logins run in one transaction that holds advisory locks on the (app, openid) and on the
  * unionid until it ends: simultaneous first logins of one person (the same app twice, or two apps
  * at once) run one after the other, and the later one finds what the earlier created, so they
@@ -29,13 +33,13 @@ export class IdentityLinker {
     private readonly identities: WechatIdentityRepository,
   ) {}
 
-  async signIn(appId: string, openId: string, unionId: string | undefined, profile: ProfileFields): Promise<UserRecord> {
-    const known = await this.users.login(this.sql, appId, openId, unionId, profile);
+  async signIn(appId: string, openId: string, unionId: string | undefined, profile: ProfileFields, sessionKey?: SealedSessionKey): Promise<UserRecord> {
+    const known = await this.users.login(this.sql, appId, openId, unionId, profile, sessionKey);
     if (known) return known;
     return this.sql.transaction(async (tx) => {
       await this.identities.lockPerson(tx, appId, openId, unionId);
       // Another first login of this identity may have committed while this one waited for the lock.
-      const meanwhile = await this.users.login(tx, appId, openId, unionId, profile);
+      const meanwhile = await this.users.login(tx, appId, openId, unionId, profile, sessionKey);
       if (meanwhile) return meanwhile;
       const userId =
         (unionId !== undefined ? await this.identities.userOfUnionId(tx, unionId) : undefined) ??
@@ -43,7 +47,7 @@ export class IdentityLinker {
         (await this.users.insertSeed(tx, openId)) ??
         (await this.users.findBySeed(tx, openId))!;
       await this.identities.insert(tx, { userId, appId, openId, unionId });
-      const record = await this.users.login(tx, appId, openId, unionId, profile);
+      const record = await this.users.login(tx, appId, openId, unionId, profile, sessionKey);
       if (!record) throw new Error('the identity just inserted was not found');
       return record;
     });

@@ -3,6 +3,7 @@ import { VersionedCache } from '../cache/versioned-cache';
 import { UnauthorizedError } from '../common/errors/app-error';
 import type { SealedMobile } from '../data-protection/mobile-number';
 import { Sql } from '../database/sql';
+import type { SealedSessionKey } from '../session-keys/session-key.repository';
 import { SessionKeyStore } from '../session-keys/session-key.store';
 import type { UserDto } from './dto/user.dto';
 import { IdentityLinker } from './identity-linker';
@@ -50,10 +51,11 @@ export class UsersService {
 
   /**
    * Creates or updates the user of a mini program's openid on login (linking a new app's identity to
-   * the user of its unionid, see IdentityLinker); a deleted user is reactivated.
+   * the user of its unionid, see IdentityLinker); a deleted user is reactivated. A sealed session key
+   * is saved by the same statement.
    */
-  async upsertOnLogin(appId: string, openId: string, unionId: string | undefined, profile: WechatProfile): Promise<{ user: UserDto; tokenVersion: number }> {
-    const record = await this.linker.signIn(appId, openId, unionId, profile);
+  async upsertOnLogin(appId: string, openId: string, unionId: string | undefined, profile: WechatProfile, sessionKey?: SealedSessionKey): Promise<{ user: UserDto; tokenVersion: number }> {
+    const record = await this.linker.signIn(appId, openId, unionId, profile, sessionKey);
     await this.rememberWritten(record);
     return { user: record.user, tokenVersion: record.tokenVersion };
   }

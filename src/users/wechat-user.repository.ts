@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { SealedMobile } from '../data-protection/mobile-number';
 import { Sql, type SqlExecutor } from '../database/sql';
+import { type SealedSessionKey, saveSessionKeyStep } from '../session-keys/session-key.repository';
 import { UserDto } from './dto/user.dto';
 
 /** Profile fields and their columns; `undefined` means "not given, keep what is stored". */
@@ -42,14 +43,15 @@ export type WechatUserRow = Record<string, any>;
 /**
  * A login of a known identity, in one statement: stamps the identity's last login, then updates the
  * user it belongs to (given fields overwrite, absent ones, sent as NULL, keep their stored value
- * through COALESCE; a deleted user is reactivated). No row: the identity is new.
+ * through COALESCE; a deleted user is reactivated), and, when session keys live in the database,
+ * saves the login's key with it. No row: the identity is new, and nothing was written.
  */
-const LOGIN_SQL = `
+const loginSql = (withSessionKey: boolean) => `
   WITH "identity" AS (
     UPDATE "wechat_identity" SET "last_login_at" = now(), "union_id" = COALESCE($3, "union_id")
     WHERE "app_id" = $1 AND "open_id" = $2
     RETURNING "user_id"
-  )
+  )${withSessionKey ? `, "session_key" AS (${saveSessionKeyStep('identity', { appId: '$1', openId: '$2', sealed: `$${PROFILE_KEYS.length + 4}`, expiresAt: `$${PROFILE_KEYS.length + 5}` })})` : ''}
   UPDATE "wechat_user" SET
     "union_id" = COALESCE($3, "wechat_user"."union_id"),
     ${PROFILE_KEYS.map((k, i) => `"${PROFILE_COLUMNS[k]}" = COALESCE($${i + 4}, "wechat_user"."${PROFILE_COLUMNS[k]}")`).join(',\n    ')},
@@ -57,6 +59,8 @@ const LOGIN_SQL = `
     "updated_at" = now()
   FROM "identity" WHERE "wechat_user"."id" = "identity"."user_id"
   RETURNING ${COLUMNS}`;
+const LOGIN_SQL = loginSql(false);
+const LOGIN_WITH_SESSION_KEY_SQL = loginSql(true);
 
 /** Personal data a deletion clears; the row, its id and openid stay so a later login finds the account. */
 const CLEARED_ON_DELETE = `"nickname" = NULL, "avatar_url" = NULL, "avatar_pending_url" = NULL, "gender" = NULL, "country" = NULL, "province" = NULL, "city" = NULL, "mobile" = NULL, "union_id" = NULL`;
@@ -72,11 +76,14 @@ export class WechatUserRepository {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * The login of an app's openid that already has an identity: updates its user (fixed text,
-   * prepared once per connection). Undefined when the identity is new.
+   * The login of an app's openid that already has an identity: updates its user, and saves `sessionKey`
+   * when given (fixed text, prepared once per connection). Undefined when the identity is new.
    */
-  async login(db: SqlExecutor, appId: string, openId: string, unionId: string | undefined, profile: ProfileFields): Promise<UserRecord | undefined> {
-    const rows = await db.prepared('wechat_user_login', LOGIN_SQL, [appId, openId, unionId ?? null, ...PROFILE_KEYS.map((k) => profile[k] ?? null)]);
+  async login(db: SqlExecutor, appId: string, openId: string, unionId: string | undefined, profile: ProfileFields, sessionKey?: SealedSessionKey): Promise<UserRecord | undefined> {
+    const params = [appId, openId, unionId ?? null, ...PROFILE_KEYS.map((k) => profile[k] ?? null)];
+    const rows = sessionKey
+      ? await db.prepared('wechat_user_login_with_session_key', LOGIN_WITH_SESSION_KEY_SQL, [...params, sessionKey.sealed, sessionKey.expiresAt])
+      : await db.prepared('wechat_user_login', LOGIN_SQL, params);
     return rows[0] && toRecord(rows[0]);
   }
 

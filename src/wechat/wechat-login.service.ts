@@ -23,8 +23,8 @@ export const PLACEHOLDER_AVATAR_URL = 'https://thirdwx.qlogo.cn/mmopen/vi_32/POg
 /**
  * `POST /wechat/login`: app → code → session → verified profile → the user of this identity → token
  * of this app.
- * Every check runs before the session key is stored and before the single database statement, so
- * a failed login writes nothing to the database and leaves no session key behind.
+ * Every check runs before the session key is stored and before the database is written, so a failed
+ * login writes nothing to the database and leaves no session key behind.
  */
 @Injectable()
 export class WechatLoginService {
@@ -60,14 +60,15 @@ export class WechatLoginService {
     }
 
     // The session key is WeChat's newest for this openid whatever happens next (the code is spent).
-    // Stored before the row, so a cache failure fails the login before the database is touched;
-    // dropped again if the row cannot be written.
-    await this.sessionKeys.save(app.appId, session.openId, session.sessionKey);
+    // In Redis it is stored before the row, so a cache failure fails the login before the database is
+    // touched, and dropped again if the row cannot be written; in the database it is written by the
+    // login's own statement.
+    const sessionKey = await this.sessionKeys.keepForLogin(app.appId, session.openId, session.sessionKey);
     let written: Awaited<ReturnType<UsersService['upsertOnLogin']>>;
     try {
-      written = await this.users.upsertOnLogin(app.appId, session.openId, unionId, profile);
+      written = await this.users.upsertOnLogin(app.appId, session.openId, unionId, profile, sessionKey.row);
     } catch (err) {
-      await this.sessionKeys.drop(app.appId, session.openId).catch(() => undefined);
+      await sessionKey.undo().catch(() => undefined);
       throw err;
     }
     return { ...this.tokens.issue(written.user.id, written.tokenVersion, app.appId), user: UserDto.forApp(this.vault.reveal(written.user), app.appId) };

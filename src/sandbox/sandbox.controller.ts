@@ -12,7 +12,7 @@ export const WECHAT_SIMULATOR = Symbol('WECHAT_SIMULATOR');
 /** Plays the mini program side of WeChat in sandbox mode (README, Try it in one minute). Never mounted in production. */
 @ApiTags('sandbox')
 @Public()
-// Every route here takes a body, checked like any other.
+// Every route here validates its body.
 @ApiErrorResponses('VALIDATION_FAILED')
 @Controller('sandbox')
 export class SandboxController {

@@ -65,45 +65,34 @@ describe('PushRequestVerifier (clock injected)', () => {
       );
   });
 
-  test('wrong or missing signatures are refused', () => {
+  describe('wrong or missing signatures are refused', () => {
     const verifier = new PushRequestVerifier(new FixedClock(T0));
     const safe = buildWechatPush(message, CREDENTIALS, { mode: 'safe', timestamp: T0 });
     const plain = buildWechatPush(message, CREDENTIALS, { mode: 'plain', timestamp: T0 });
     const without = (q: Record<string, string>, k: string) => Object.fromEntries(Object.entries(q).filter(([key]) => key !== k));
-    assert.equal(
-      code(() => verifier.open(crypto, { ...safe.query, msg_signature: '0'.repeat(40) }, received(safe))),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
-    assert.equal(
-      code(() => verifier.open(crypto, without(safe.query, 'msg_signature'), received(safe))),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
-    assert.equal(
-      code(() => verifier.open(crypto, { ...safe.query, signature: '0'.repeat(40) }, received(safe))),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
-    assert.equal(
-      code(() => verifier.open(crypto, { ...plain.query, signature: '0'.repeat(40) }, received(plain))),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
-    assert.equal(
-      code(() => verifier.open(crypto, without(plain.query, 'signature'), received(plain))),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
-    assert.equal(
-      code(() => verifier.open(crypto, { ...plain.query, nonce: '1' }, received(plain))),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
-    assert.equal(
-      code(() => verifier.open(crypto, { ...plain.query, timestamp: 'abc' }, received(plain))),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
-    // A body swapped under a valid safe-mode signature: the signature covers Encrypt.
-    const other = buildWechatPush({ ...message, Event: 'user_authorization_cancellation' }, CREDENTIALS, { mode: 'safe', timestamp: T0, nonce: safe.query.nonce });
-    assert.equal(
-      code(() => verifier.open(crypto, safe.query, received(other))),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
+    const cases: { name: string; query: Record<string, string>; push: ReturnType<typeof buildWechatPush> }[] = [
+      { name: 'safe mode, wrong msg_signature', query: { ...safe.query, msg_signature: '0'.repeat(40) }, push: safe },
+      { name: 'safe mode, no msg_signature', query: without(safe.query, 'msg_signature'), push: safe },
+      { name: 'safe mode, wrong signature', query: { ...safe.query, signature: '0'.repeat(40) }, push: safe },
+      { name: 'plain mode, wrong signature', query: { ...plain.query, signature: '0'.repeat(40) }, push: plain },
+      { name: 'plain mode, no signature', query: without(plain.query, 'signature'), push: plain },
+      { name: 'plain mode, another nonce', query: { ...plain.query, nonce: '1' }, push: plain },
+      { name: 'plain mode, a timestamp that is no number', query: { ...plain.query, timestamp: 'abc' }, push: plain },
+      {
+        // The safe-mode signature covers Encrypt, so another body under it is refused.
+        name: 'safe mode, another body under a valid signature',
+        query: safe.query,
+        push: buildWechatPush({ ...message, Event: 'user_authorization_cancellation' }, CREDENTIALS, { mode: 'safe', timestamp: T0, nonce: safe.query.nonce }),
+      },
+    ];
+    for (const c of cases) {
+      test(c.name, () => {
+        assert.equal(
+          code(() => verifier.open(crypto, c.query, received(c.push))),
+          'PUSH_SIGNATURE_MISMATCH',
+        );
+      });
+    }
   });
 
   test('compatible mode uses the decrypted message, not the plain copy next to it', () => {
@@ -120,13 +109,14 @@ describe('PushRequestVerifier (clock injected)', () => {
     // WeChat's documented example: an old timestamp is fine for a URL check.
     const query = { signature: 'f464b24fc39322e44b38aa78f5edd27bd1441696', echostr: '4375120948345356249', timestamp: '1714036504', nonce: '1514711492' };
     assert.equal(verifier.verifyUrl(aaaaa, query), '4375120948345356249');
-    assert.equal(
-      code(() => verifier.verifyUrl(aaaaa, { ...query, signature: 'f464b24fc39322e44b38aa78f5edd27bd1441697' })),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
-    assert.equal(
-      code(() => verifier.verifyUrl(aaaaa, { ...query, nonce: '1514711493' })),
-      'PUSH_SIGNATURE_MISMATCH',
-    );
+    for (const wrong of [
+      { ...query, signature: 'f464b24fc39322e44b38aa78f5edd27bd1441697' },
+      { ...query, nonce: '1514711493' },
+    ]) {
+      assert.equal(
+        code(() => verifier.verifyUrl(aaaaa, wrong)),
+        'PUSH_SIGNATURE_MISMATCH',
+      );
+    }
   });
 });

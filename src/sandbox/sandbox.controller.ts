@@ -12,6 +12,8 @@ export const WECHAT_SIMULATOR = Symbol('WECHAT_SIMULATOR');
 /** Plays the mini program side of WeChat in sandbox mode (README, Try it in one minute). Never mounted in production. */
 @ApiTags('sandbox')
 @Public()
+// Every route here validates its body.
+@ApiErrorResponses('VALIDATION_FAILED')
 @Controller('sandbox')
 export class SandboxController {
   constructor(
@@ -23,7 +25,6 @@ export class SandboxController {
   @HttpCode(200)
   @ApiOperation({ summary: 'What wx.login + wx.getUserInfo give a mini program', description: 'Paste the answer into POST /wechat/login as it is.' })
   @ApiOkResponse({ type: SandboxLoginResponse })
-  @ApiErrorResponses('VALIDATION_FAILED')
   wxLogin(@Body() body: SandboxLoginRequest): SandboxLoginResponse {
     const appId = this.appId(body.appId);
     const { code, rawData, signature, encryptedData, iv } = this.simulator.issueLoginCode({ ...body, appId });
@@ -34,7 +35,6 @@ export class SandboxController {
   @HttpCode(200)
   @ApiOperation({ summary: 'What the getPhoneNumber button gives a mini program', description: 'For POST /wechat/phone `{ code }`.' })
   @ApiOkResponse({ type: SandboxPhoneCodeResponse })
-  @ApiErrorResponses('VALIDATION_FAILED')
   phoneCode(@Body() body: SandboxPhoneCodeRequest): SandboxPhoneCodeResponse {
     return this.simulator.issuePhoneCode({ ...body, appId: this.appId(body.appId) });
   }
@@ -47,7 +47,6 @@ export class SandboxController {
       "Sends the event to this service's own `POST /wechat/push` over HTTP, signed and encrypted in safe mode as WeChat does, and answers once it was delivered, with the push route's answer.",
   })
   @ApiAcceptedResponse({ type: SandboxPushResponse })
-  @ApiErrorResponses('VALIDATION_FAILED')
   async push(@Body() body: SandboxPushRequest): Promise<SandboxPushResponse> {
     const appId = this.appId(body.appId);
     const message = WechatPushSender.privacyEvent(appId, body.event, body.openId, body.event === 'user_authorization_revoke' ? (body.revokeInfo ?? '6') : undefined);

@@ -102,7 +102,14 @@ interface AccessTokenEntry {
   revoked: boolean;
 }
 
-type Route = { method: 'GET' | 'POST'; tokenRoute?: boolean; run: (req: SimRequest) => SimResponse };
+type Route = {
+  method: 'GET' | 'POST';
+  /** stable_token and token: slowed down by tokenDelayMs. */
+  tokenRoute?: boolean;
+  /** Called with `?access_token=`: a missing, invalid or expired one is refused before anything else. */
+  withAccessToken?: boolean;
+  run: (req: SimRequest) => SimResponse;
+};
 
 /** Maps keyed by (app, openid) or (app, unionid): appids never contain a newline. */
 const pair = (appId: string, id: string) => `${appId}\n${id}`;
@@ -152,10 +159,10 @@ export class WechatSimulator {
     [JSCODE2SESSION_PATH]: { method: 'GET', run: (req) => this.jscode2session(req) },
     [STABLE_TOKEN_PATH]: { method: 'POST', tokenRoute: true, run: (req) => this.stableTokenRoute(req) },
     [TOKEN_PATH]: { method: 'GET', tokenRoute: true, run: (req) => this.tokenRoute(req) },
-    [PHONE_NUMBER_PATH]: { method: 'POST', run: (req) => this.phoneNumberRoute(req) },
-    [CHECK_SESSION_PATH]: { method: 'GET', run: (req) => this.checkSessionRoute(req) },
-    [MSG_SEC_CHECK_PATH]: { method: 'POST', run: (req) => this.msgSecCheckRoute(req) },
-    [MEDIA_CHECK_ASYNC_PATH]: { method: 'POST', run: (req) => this.mediaCheckAsyncRoute(req) },
+    [PHONE_NUMBER_PATH]: { method: 'POST', withAccessToken: true, run: (req) => this.phoneNumberRoute(req) },
+    [CHECK_SESSION_PATH]: { method: 'GET', withAccessToken: true, run: (req) => this.checkSessionRoute(req) },
+    [MSG_SEC_CHECK_PATH]: { method: 'POST', withAccessToken: true, run: (req) => this.msgSecCheckRoute(req) },
+    [MEDIA_CHECK_ASYNC_PATH]: { method: 'POST', withAccessToken: true, run: (req) => this.mediaCheckAsyncRoute(req) },
   };
 
   constructor(opts: WechatSimulatorOptions) {
@@ -319,6 +326,10 @@ export class WechatSimulator {
     if (!route) return json({ errcode: -1, errmsg: 'not found' }, JSON_TYPE, 404);
     if (route.method !== request.method) return wxError(route.method === 'GET' ? 43001 : 43002);
     if (route.tokenRoute && this.tokenDelayMs > 0) await sleep(this.tokenDelayMs);
+    if (route.withAccessToken) {
+      const tokenError = this.checkAccessToken(request.query.access_token);
+      if (tokenError) return wxError(tokenError);
+    }
     return route.run(request);
   }
 
@@ -392,10 +403,8 @@ export class WechatSimulator {
   }
 
   private phoneNumberRoute(req: SimRequest): SimResponse {
-    const tokenError = this.checkAccessToken(req.query.access_token);
-    if (tokenError) return wxError(tokenError);
     if (!isPlainObject(req.body)) return wxError(47001);
-    const appId = this.accessTokens.get(req.query.access_token)!.appId;
+    const appId = this.callerOf(req);
 
     const code = stringField(req.body, 'code');
     const entry = code ? this.phoneCodes.get(code) : undefined;
@@ -417,19 +426,15 @@ export class WechatSimulator {
 
   private checkSessionRoute(req: SimRequest): SimResponse {
     const q = req.query;
-    const tokenError = this.checkAccessToken(q.access_token);
-    if (tokenError) return wxError(tokenError);
     if (!q.openid || !q.signature || q.sig_method !== 'hmac_sha256') return wxError(40097);
 
-    const sessionKey = this.sessionKeys.get(pair(this.accessTokens.get(q.access_token)!.appId, q.openid));
+    const sessionKey = this.sessionKeys.get(pair(this.callerOf(req), q.openid));
     if (!sessionKey || hmacSha256Hex(sessionKey, '') !== q.signature) return wxError(87009);
     return json({ errcode: 0, errmsg: 'ok' });
   }
 
   /** msg_sec_check v2 (see simulated-content-checks.ts for the rule). */
   private msgSecCheckRoute(req: SimRequest): SimResponse {
-    const tokenError = this.checkAccessToken(req.query.access_token);
-    if (tokenError) return wxError(tokenError);
     const body = req.body;
     if (!isPlainObject(body)) return wxError(47001);
     const content = stringField(body, 'content');
@@ -449,8 +454,6 @@ export class WechatSimulator {
    * the verdict to `onMediaVerdict` (well within a second for an avatar on loopback).
    */
   private mediaCheckAsyncRoute(req: SimRequest): SimResponse {
-    const tokenError = this.checkAccessToken(req.query.access_token);
-    if (tokenError) return wxError(tokenError);
     const body = req.body;
     if (!isPlainObject(body)) return wxError(47001);
     const mediaUrl = stringField(body, 'media_url');
@@ -460,7 +463,7 @@ export class WechatSimulator {
     }
     const traceId = newTraceId();
     // The verdict is pushed by the mini program whose access token asked.
-    void this.judgeMedia(traceId, mediaUrl, openId, this.accessTokens.get(req.query.access_token)!.appId);
+    void this.judgeMedia(traceId, mediaUrl, openId, this.callerOf(req));
     return json({ errcode: 0, errmsg: 'ok', trace_id: traceId });
   }
 
@@ -494,6 +497,11 @@ export class WechatSimulator {
     if (!entry || entry.revoked) return 40001;
     if (entry.expiresAt <= this.now()) return 42001;
     return undefined;
+  }
+
+  /** The mini program whose access token a `withAccessToken` route was called with (checked by then). */
+  private callerOf(req: SimRequest): string {
+    return this.accessTokens.get(req.query.access_token)!.appId;
   }
 
   private isLive(entry: AccessTokenEntry): boolean {

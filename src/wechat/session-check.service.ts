@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { openIdIn } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import { SessionKeyStore } from '../session-keys/session-key.store';
+import { callerOpenId } from './caller-open-id';
 import { WechatServerApi } from './wechat-server-api';
 
 /** WeChat's answer to a checksession signature made with a key it no longer holds. */
@@ -27,8 +27,7 @@ export class SessionCheckService {
   ) {}
 
   async isValid(caller: Pick<AuthenticatedUser, 'id' | 'appId'>): Promise<boolean> {
-    const user = await this.users.getActive(caller.id);
-    const openId = openIdIn(user, caller.appId);
+    const openId = await callerOpenId(this.users, caller);
     const sessionKey = await this.sessionKeys.get(caller.appId, openId);
     if (!sessionKey) return false;
     const body = await this.serverApi.call<{ errcode?: number }>(caller.appId, {

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { AppError } from '../common/errors/app-error';
+import { parseJsonObject } from '../common/parse-json-object';
 import { InjectWechatSettings } from '../config/config.module';
 import type { WechatAppSettings, WechatSettings } from '../config/configuration';
 import { WechatAccessTokenRejectedError, WechatBadResponseError, WechatCodeInvalidError, WechatRateLimitedError, WechatUnavailableError, WechatUserBlockedError } from './wechat.errors';
@@ -126,14 +127,9 @@ export class WechatApiClient implements OnModuleDestroy {
     this.logger.debug({ upstream: { method: request.method, path: request.path, status: statusCode, ms } }, `WeChat ${request.method} ${request.path} ${statusCode} in ${ms} ms`);
     if (statusCode >= 500) throw new WechatUnavailableError(`HTTP ${statusCode}`);
     if (statusCode !== 200) throw new WechatBadResponseError(`HTTP ${statusCode}`);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new WechatBadResponseError('body is not JSON');
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new WechatBadResponseError('body is not a JSON object');
-    return body as Record<string, unknown>;
+    const body = parseJsonObject(text);
+    if ('problem' in body) throw new WechatBadResponseError(`body ${body.problem}`);
+    return body.object;
   }
 }
 

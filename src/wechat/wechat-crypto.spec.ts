@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import type { AppError, ErrorCode } from '../common/errors/app-error';
 import { WechatCrypto } from './wechat-crypto';
 import { DecryptFailedError, SignatureMismatchError, WatermarkMismatchError } from './wechat.errors';
 
@@ -28,31 +29,19 @@ function fixture(payload: unknown = { openId: 'oABC', unionId: 'uXYZ', nickName:
   return { key, iv, sessionKey: key.toString('base64'), ivB64: iv.toString('base64'), encryptedData: encrypt(text, key, iv) };
 }
 
-function assertDecryptFailed(fn: () => unknown, message?: RegExp) {
+/** `fn` throws an `expected`, which answers `code` with HTTP `status` (and a message matching `message`). */
+function assertFails(fn: () => unknown, expected: new (...args: never[]) => AppError, code: ErrorCode, status: number, message?: RegExp) {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof DecryptFailedError, `expected DecryptFailedError, got ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
-    assert.equal(err.code, 'DECRYPT_FAILED');
-    assert.equal(err.status, 400);
+    assert.ok(err instanceof expected, `expected ${expected.name}, got ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
+    assert.equal(err.code, code);
+    assert.equal(err.status, status);
     if (message) assert.match(err.message, message);
     return true;
   });
 }
-function assertWatermark(fn: () => unknown) {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof WatermarkMismatchError, `expected WatermarkMismatchError, got ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
-    assert.equal(err.code, 'WATERMARK_MISMATCH');
-    assert.equal(err.status, 400);
-    return true;
-  });
-}
-function assertSignature(fn: () => unknown) {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof SignatureMismatchError, `expected SignatureMismatchError, got ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
-    assert.equal(err.code, 'SIGNATURE_MISMATCH');
-    assert.equal(err.status, 401);
-    return true;
-  });
-}
+const assertDecryptFailed = (fn: () => unknown, message?: RegExp) => assertFails(fn, DecryptFailedError, 'DECRYPT_FAILED', 400, message);
+const assertWatermark = (fn: () => unknown) => assertFails(fn, WatermarkMismatchError, 'WATERMARK_MISMATCH', 400);
+const assertSignature = (fn: () => unknown) => assertFails(fn, SignatureMismatchError, 'SIGNATURE_MISMATCH', 401);
 
 describe('WechatCrypto.verifySignature', () => {
   const sessionKey = randomBytes(16).toString('base64');

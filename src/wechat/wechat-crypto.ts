@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
+import { parseJsonObject } from '../common/parse-json-object';
 import { DecryptFailedError, SignatureMismatchError, WatermarkMismatchError } from './wechat.errors';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -45,15 +46,10 @@ export class WechatCrypto {
       // A wrong key or iv shows up as bad padding.
       throw new DecryptFailedError('bad padding (wrong session_key or iv)');
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(plaintext);
-    } catch {
-      throw new DecryptFailedError('plaintext is not JSON');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DecryptFailedError('plaintext is not a JSON object');
-    const watermark = (parsed as { watermark?: { appid?: unknown } }).watermark;
+    const parsed = parseJsonObject(plaintext);
+    if ('problem' in parsed) throw new DecryptFailedError(`plaintext ${parsed.problem}`);
+    const watermark = (parsed.object as { watermark?: { appid?: unknown } }).watermark;
     if (watermark?.appid !== appId) throw new WatermarkMismatchError();
-    return parsed as Record<string, unknown>;
+    return parsed.object;
   }
 }

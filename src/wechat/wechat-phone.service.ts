@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { MobileVault } from '../data-protection/mobile-vault';
-import { openIdIn } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
+import { callerOpenId } from './caller-open-id';
 import type { PhoneNumberRequest } from './dto/phone-number.request';
 import type { PhoneNumberResponse } from './dto/phone-number.response';
 import { SessionKeyStore } from '../session-keys/session-key.store';
@@ -32,12 +32,10 @@ export class WechatPhoneService {
 
   /** The caller's identity in the mini program of its token: that app's openid, access token and session key. */
   async resolve(caller: Pick<AuthenticatedUser, 'id' | 'appId'>, request: PhoneNumberRequest): Promise<PhoneNumberResponse> {
-    const userId = caller.id;
-    const user = await this.users.getActive(userId);
-    const openId = openIdIn(user, caller.appId);
+    const openId = await callerOpenId(this.users, caller);
     const phone = request.code !== undefined ? await this.byCode(caller.appId, request.code, openId) : await this.byEncryptedData(caller.appId, openId, request.encryptedData!, request.iv!);
-    await this.users.setMobile(userId, this.vault.seal(phone.phoneNumber));
-    this.logger.log({ userId, mobile: this.vault.mask(phone.phoneNumber) }, `phone number ${this.vault.mask(phone.phoneNumber)} saved for user ${userId}`);
+    await this.users.setMobile(caller.id, this.vault.seal(phone.phoneNumber));
+    this.logger.log({ userId: caller.id, mobile: this.vault.mask(phone.phoneNumber) }, `phone number ${this.vault.mask(phone.phoneNumber)} saved for user ${caller.id}`);
     return phone;
   }
 

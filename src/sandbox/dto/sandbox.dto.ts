@@ -1,38 +1,37 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 
+/**
+ * An optional appid, openid or unionid: 1 to 64 characters, as the columns that keep them. Checked
+ * in the order listed, and only the first failure is reported (stopAtFirstError).
+ */
+function OptionalWechatId(docs: { description: string; example: string }): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional(docs), IsOptional(), Length(1, 64), IsString());
+}
+
+/** An optional profile field of at most `max` characters (checked in the order listed, as above). */
+function OptionalProfileText(max: number, example: string): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ example }), IsOptional(), MaxLength(max), IsString());
+}
+
 export class SandboxLoginRequest {
-  @ApiPropertyOptional({
+  @OptionalWechatId({
     description: 'The simulated mini program the code is of (default: the first; see WECHAT_SANDBOX_APPS). One person (one unionId) has its own openid in each',
     example: 'wx-sandbox-appid',
   })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
   appId?: string;
 
-  @ApiPropertyOptional({ description: "Log in as this openid again; omit for the unionId's openid in this app, or a brand-new user", example: 'oSandbox0000000000000000001' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
+  @OptionalWechatId({ description: "Log in as this openid again; omit for the unionId's openid in this app, or a brand-new user", example: 'oSandbox0000000000000000001' })
   openId?: string;
 
-  @ApiPropertyOptional({ description: 'UnionID to put in the encrypted data', example: 'uSandbox0000000000000000001' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
+  @OptionalWechatId({ description: 'UnionID to put in the encrypted data', example: 'uSandbox0000000000000000001' })
   unionId?: string;
 
-  @ApiPropertyOptional({ example: 'Sandbox Tester' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @OptionalProfileText(64, 'Sandbox Tester')
   nickName?: string;
 
-  @ApiPropertyOptional({ example: 'https://example.com/avatar.png' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
+  @OptionalProfileText(500, 'https://example.com/avatar.png')
   avatarUrl?: string;
 
   @ApiPropertyOptional({ enum: [0, 1, 2], example: 1 })
@@ -40,22 +39,13 @@ export class SandboxLoginRequest {
   @IsIn([0, 1, 2])
   gender?: 0 | 1 | 2;
 
-  @ApiPropertyOptional({ example: 'China' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @OptionalProfileText(100, 'China')
   country?: string;
 
-  @ApiPropertyOptional({ example: 'Guangdong' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @OptionalProfileText(100, 'Guangdong')
   province?: string;
 
-  @ApiPropertyOptional({ example: 'Shenzhen' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @OptionalProfileText(100, 'Shenzhen')
   city?: string;
 }
 
@@ -72,10 +62,7 @@ export class SandboxLoginResponse {
 }
 
 export class SandboxPhoneCodeRequest {
-  @ApiPropertyOptional({ description: 'The simulated mini program whose button gives the code (default: the first)', example: 'wx-sandbox-appid' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
+  @OptionalWechatId({ description: 'The simulated mini program whose button gives the code (default: the first)', example: 'wx-sandbox-appid' })
   appId?: string;
 
   @ApiPropertyOptional({ description: 'The number the code will reveal; default 13800138000', example: '13800138000' })
@@ -98,10 +85,7 @@ export class SandboxPhoneCodeResponse {
 export const SANDBOX_PUSH_EVENTS = ['user_authorization_revoke', 'user_authorization_cancellation', 'user_info_modified'] as const;
 
 export class SandboxPushRequest {
-  @ApiPropertyOptional({ description: 'The simulated mini program that pushes (to its own push route; default: the first)', example: 'wx-sandbox-appid' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
+  @OptionalWechatId({ description: 'The simulated mini program that pushes (to its own push route; default: the first)', example: 'wx-sandbox-appid' })
   appId?: string;
 
   @ApiProperty({ enum: SANDBOX_PUSH_EVENTS, description: 'The WeChat event to push', example: 'user_authorization_revoke' })

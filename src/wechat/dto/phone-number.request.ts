@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
-import { ExcludesFields, IsBase64Bytes } from './validators';
+import { IsString, Length, ValidateIf } from 'class-validator';
+import { EncryptedDataField, EncryptedDataIvField } from './encrypted-data-fields';
+import { ExcludesFields } from './validators';
 
 const legacy = (o: PhoneNumberRequest) => o.code === undefined;
 
@@ -21,23 +22,15 @@ export class PhoneNumberRequest {
   @ExcludesFields(['encryptedData', 'iv'])
   code?: string;
 
-  @ApiPropertyOptional({
+  @EncryptedDataField({
+    when: legacy,
+    missing: 'send either code, or encryptedData with iv',
     description: 'Legacy: `encryptedData` of the getPhoneNumber event (base64). Requires `iv`.',
-    format: 'byte',
     example:
       'Kf3TdPbzEmhWMuPKtlKxIWDkijhn402w1bxoHL4kLdcKr6jT1jNcIhvDJfjXmJcgDWLjmBiIGJ5acUuSvxLws3WgAkERmtTuiCG10CKLsJiR+AXVk7B2TUQzsq88YVilDz/YAN3647REE7glGmeBPfvUmdbfDzhL9BzvEiuRhABuCYyTMz4iaM8hFjbLB1caaeoOlykYAFMWC5pZi9P8uw==',
   })
-  @ValidateIf(legacy)
-  @IsDefined({ message: 'send either code, or encryptedData with iv' })
-  @IsString()
-  @MaxLength(32768)
-  @IsBase64Bytes()
   encryptedData?: string;
 
-  @ApiPropertyOptional({ description: 'Legacy: the AES iv for `encryptedData`, base64 of 16 bytes.', format: 'byte', example: 'r7BXXKkLb8qrSNn05n0qiA==' })
-  @ValidateIf(legacy)
-  @IsDefined({ message: 'iv is required with encryptedData' })
-  @IsString()
-  @IsBase64Bytes(16)
+  @EncryptedDataIvField({ when: legacy, missing: 'iv is required with encryptedData', description: 'Legacy: the AES iv for `encryptedData`, base64 of 16 bytes.' })
   iv?: string;
 }

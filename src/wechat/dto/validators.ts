@@ -1,4 +1,5 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { parseJsonObject } from '../../common/parse-json-object';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -12,21 +13,16 @@ export function IsJsonObjectString(options?: ValidationOptions) {
       options: { message: `${propertyName} must be a JSON object string`, ...options },
       validator: {
         validate(value: unknown) {
-          if (typeof value !== 'string') return false;
-          try {
-            const parsed = JSON.parse(value);
-            return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
-          } catch {
-            return false;
-          }
+          return typeof value === 'string' && 'object' in parseJsonObject(value);
         },
       },
     });
 }
 
 /** Standard base64 that decodes to exactly `bytes` bytes (when given) or to at least one byte. */
-export function IsBase64Bytes(bytes?: number, options?: ValidationOptions) {
-  return (target: object, propertyName: string) =>
+export function IsBase64Bytes(bytes?: number, options?: ValidationOptions): PropertyDecorator {
+  return (target, key) => {
+    const propertyName = String(key);
     registerDecorator({
       name: 'isBase64Bytes',
       target: target.constructor,
@@ -39,6 +35,7 @@ export function IsBase64Bytes(bytes?: number, options?: ValidationOptions) {
         },
       },
     });
+  };
 }
 
 /** This field excludes the named ones: a request carries one form or the other. */

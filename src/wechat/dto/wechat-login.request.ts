@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { IsBase64Bytes, IsJsonObjectString } from './validators';
+import { EncryptedDataField, EncryptedDataIvField } from './encrypted-data-fields';
+import { IsJsonObjectString } from './validators';
 
 const withRawData = (o: WechatLoginRequest) => o.rawData !== undefined || o.signature !== undefined;
 const withEncryptedData = (o: WechatLoginRequest) => o.encryptedData !== undefined || o.iv !== undefined;
@@ -46,23 +47,18 @@ export class WechatLoginRequest {
   @Matches(/^[0-9a-fA-F]{40}$/, { message: 'signature must be 40 hex characters' })
   signature?: string;
 
-  @ApiPropertyOptional({
+  @EncryptedDataField({
+    when: withEncryptedData,
+    missing: 'encryptedData is required when iv is given',
     description: 'Encrypted user data (base64) from `wx.getUserInfo()`; carries unionId. Requires `iv`.',
-    format: 'byte',
-    maxLength: 32768,
     example: 'CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142d',
   })
-  @ValidateIf(withEncryptedData)
-  @IsDefined({ message: 'encryptedData is required when iv is given' })
-  @IsString()
-  @MaxLength(32768)
-  @IsBase64Bytes()
   encryptedData?: string;
 
-  @ApiPropertyOptional({ description: 'The AES initialisation vector for `encryptedData`: base64 of 16 bytes. Requires `encryptedData`.', format: 'byte', example: 'r7BXXKkLb8qrSNn05n0qiA==' })
-  @ValidateIf(withEncryptedData)
-  @IsDefined({ message: 'iv is required when encryptedData is given' })
-  @IsString()
-  @IsBase64Bytes(16)
+  @EncryptedDataIvField({
+    when: withEncryptedData,
+    missing: 'iv is required when encryptedData is given',
+    description: 'The AES initialisation vector for `encryptedData`: base64 of 16 bytes. Requires `encryptedData`.',
+  })
   iv?: string;
 }

@@ -10,7 +10,8 @@
  * For each target in ROUTES: a warm-up, then a fixed-time load at N connections (autocannon), with the
  * CPU time the serving process spent per request (from /proc/<pid>/stat: steadier than throughput on
  * a shared machine; the database's own CPU is not in it). Then POST /wechat/login again at a fixed
- * offered rate of half its measured capacity (p99 at saturation only restates throughput), the app's
+ * offered rate of half its measured capacity, as an open-loop load with evenly spaced requests (p99
+ * at saturation only restates throughput; see offeredLoad), the app's
  * RSS after load, and its RSS after --rss-users distinct users have logged in (real logins through the
  * fake WeChat, code only, at saturation). Prints a table with each route against both baselines and
  * writes the same as JSON to bench/results/.
@@ -20,6 +21,7 @@
  *   npm run bench -- --quick                   3 s per target, 1 s warm-up, 10,000 users (a smoke run)
  *   npm run bench -- --rss-users 0             skip the many-users step
  *   npm run bench -- --profile                 also writes a CPU profile of the app to bench/profiles/
+ *   BENCH_NODE_ARGS=--perf-basic-prof npm run bench   node flags for the app (here: symbols for Linux perf)
  *   npm run bench -- --only health,me          a subset of the app's targets (see ROUTES)
  *   npm run bench -- --before HEAD~1           also the app as of a git revision (built under
  *                                              .data/before/), measured in the same run, alternating

@@ -1,4 +1,4 @@
-import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
@@ -13,6 +13,9 @@ import { VerifiedTokenCache } from './verified-token.cache';
 
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
+/** A route handler, as ExecutionContext.getHandler() returns it. */
+type Handler = ReturnType<ExecutionContext['getHandler']>;
+
 type GuardedRequest = { user?: AuthenticatedUser & { claims?: TokenClaims }; headers: Record<string, unknown>; [JWT_REQUEST_CONTEXT]?: JwtRequestContext };
 
 /**
@@ -24,6 +27,7 @@ type GuardedRequest = { user?: AuthenticatedUser & { claims?: TokenClaims }; hea
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
   private readonly verified = new VerifiedTokenCache();
+  private readonly publicRoutes = new WeakMap<Type, WeakMap<Handler, boolean>>();
   private readonly jwtContext: JwtRequestContext;
 
   constructor(
@@ -36,8 +40,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic) return true;
+    if (this.isPublic(context.getClass(), context.getHandler())) return true;
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const token = bearerToken(request);
     const known = token ? this.verified.get(token) : undefined;
@@ -52,6 +55,15 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (token && claims) this.verified.set(token, claims);
     request.user = user;
     return true;
+  }
+
+  /** `@Public()` on the route or its controller; metadata never changes once the app runs, so it is read once per route. */
+  private isPublic(controller: Type, handler: Handler): boolean {
+    let routes = this.publicRoutes.get(controller);
+    if (!routes) this.publicRoutes.set(controller, (routes = new WeakMap()));
+    let isPublic = routes.get(handler);
+    if (isPublic === undefined) routes.set(handler, (isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true));
+    return isPublic;
   }
 
   /**

@@ -67,6 +67,17 @@ async function startEmbeddedPostgres() {
   return embedded;
 }
 
+async function adminQuery(url, statements) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const sql of statements) await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 async function main() {
   const builds = join(root, '.build');
   if (existsSync(builds))
@@ -74,7 +85,9 @@ async function main() {
       const m = /^run-(\d+)$/.exec(name);
       if (m && !alive(Number(m[1]))) rmSync(join(builds, name), { recursive: true, force: true });
     }
-  const env = { ...process.env, NODE_ENV: 'test' };
+  // TEST_TEMPLATE_DATABASE: the migrated database the test databases are copied from, this run's own
+  // (test/support/test-database.ts makes it when the first e2e file needs it).
+  const env = { ...process.env, NODE_ENV: 'test', TEST_TEMPLATE_DATABASE: `t_template_${process.pid}` };
   const cleanups = [() => rmSync(buildDir, { recursive: true, force: true })];
   const cleanUp = async () => {
     for (const step of cleanups.reverse()) await step();
@@ -102,6 +115,8 @@ async function main() {
     });
     env.DATABASE_URL = embedded.url;
     env.TEST_EMBEDDED_POSTGRES = '1';
+  } else {
+    cleanups.push(() => adminQuery(env.DATABASE_URL, [`ALTER DATABASE "${env.TEST_TEMPLATE_DATABASE}" IS_TEMPLATE false`, `DROP DATABASE "${env.TEST_TEMPLATE_DATABASE}"`]).catch(() => undefined));
   }
   const client = await clientBuild.done;
   process.stdout.write(client.output);

@@ -184,7 +184,7 @@ describe('revoked tokens stay revoked whatever the cache holds', () => {
   let a: TestApp;
   let b: TestApp;
   before(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase({ schema: 'migrated' });
     a = await startTestApp({ db });
     b = await startTestApp({ db, env: { WECHAT_API_BASE_URL: a.wechatUrl } });
   });
@@ -327,7 +327,7 @@ describe('bounded waits and storage that scales', () => {
 });
 
 test('without Redis, session keys are rows of their own: sealed, never evicted by other users, kept across a restart', async () => {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase({ schema: 'migrated' });
   let app = await startTestApp({ db });
   try {
     const openId = newOpenId();

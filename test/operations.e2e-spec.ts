@@ -116,7 +116,7 @@ describe('operations', () => {
   });
 
   test('SIGTERM with requests in flight: every accepted request is answered, then exit 0', async () => {
-    const db = await createTestDatabase();
+    const db = await createTestDatabase({ schema: 'migrated' });
     const sim = new FaultyWechatSimulator({ appId: TEST_APPID, secret: TEST_SECRET });
     const upstream = await startWechatSimulatorServer(sim);
     const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-sigterm-'));

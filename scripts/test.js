@@ -64,6 +64,8 @@ async function startEmbeddedPostgres() {
     persistent: false,
     logger: { log: (m) => console.log(`[test] ${m}`), warn: (m) => console.warn(`[test] ${m}`) },
   });
+  // A server for this run only, deleted afterwards: it need not survive a crash of the machine.
+  await adminQuery(embedded.url, ['ALTER SYSTEM SET fsync = off', 'ALTER SYSTEM SET synchronous_commit = off', 'ALTER SYSTEM SET full_page_writes = off', 'SELECT pg_reload_conf()']);
   return embedded;
 }
 

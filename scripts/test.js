@@ -133,7 +133,10 @@ async function main() {
   if (files.length === 0) await fail('no test files matched');
   console.log(`[test] PostgreSQL: ${embedded ? 'embedded' : 'DATABASE_URL'}; Redis: ${env.REDIS_URL ? 'REDIS_URL' : 'none (Redis tests will say they are skipped)'}`);
 
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit', env, cwd: root });
+  // Three files at once (on the 2 cores CI has): e2e files spend part of their time waiting (timeouts,
+  // polls, servers starting), when a third file can use the core. More would crowd the database server
+  // (200 connections; a file may run several apps of up to 12 each).
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=3', '--test-timeout=120000', ...files], { stdio: 'inherit', env, cwd: root });
   const forward = (sig) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

@@ -9,8 +9,8 @@
  *   npm test                      everything
  *   npm test -- test/login        only files whose path contains "test/login"
  */
-const { spawn, spawnSync } = require('node:child_process');
-const { existsSync, readdirSync, rmSync, statSync } = require('node:fs');
+const { spawn } = require('node:child_process');
+const { existsSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -27,6 +27,59 @@ function findTests(dir, out = []) {
   return out;
 }
 
+/** tsc with `args`, running; `done` resolves to its exit code and output (printed by the caller, so two builds never interleave). */
+function tsc(args) {
+  const child = spawn(process.execPath, [require.resolve('typescript/bin/tsc'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const done = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output })));
+  return { child, done };
+}
+
+/**
+ * Loads a module of src/ from its TypeScript source, transpiled with the project's compiler options but
+ * not type-checked: the embedded server starts while tsc checks and compiles the whole project.
+ */
+function requireSource(path) {
+  const ts = require('typescript');
+  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  require.extensions['.ts'] = (module, filename) => {
+    module._compile(ts.transpileModule(readFileSync(filename, 'utf8'), { fileName: filename, compilerOptions: config.options }).outputText, filename);
+  };
+  try {
+    return require(path);
+  } finally {
+    delete require.extensions['.ts'];
+  }
+}
+
+async function startEmbeddedPostgres() {
+  const { EmbeddedPostgres } = requireSource(join(root, 'src/database/embedded-postgres.ts'));
+  // One data folder per run (several runs may go on at once); leftovers of dead runs are removed.
+  const runs = join(root, '.data', 'test-runs');
+  if (existsSync(runs)) for (const pid of readdirSync(runs)) if (!alive(Number(pid))) rmSync(join(runs, pid), { recursive: true, force: true });
+  const embedded = await EmbeddedPostgres.start({
+    dataDir: join(runs, String(process.pid)),
+    persistent: false,
+    logger: { log: (m) => console.log(`[test] ${m}`), warn: (m) => console.warn(`[test] ${m}`) },
+  });
+  // A server for this run only, deleted afterwards: it need not survive a crash of the machine.
+  await adminQuery(embedded.url, ['ALTER SYSTEM SET fsync = off', 'ALTER SYSTEM SET synchronous_commit = off', 'ALTER SYSTEM SET full_page_writes = off', 'SELECT pg_reload_conf()']);
+  return embedded;
+}
+
+async function adminQuery(url, statements) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const sql of statements) await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 async function main() {
   const builds = join(root, '.build');
   if (existsSync(builds))
@@ -34,59 +87,61 @@ async function main() {
       const m = /^run-(\d+)$/.exec(name);
       if (m && !alive(Number(m[1]))) rmSync(join(builds, name), { recursive: true, force: true });
     }
-  // The client as it ships, built into this run's folder (its tests read it from CLIENT_DIST).
+  // TEST_TEMPLATE_DATABASE: the migrated database the test databases are copied from, this run's own
+  // (test/support/test-database.ts makes it when the first e2e file needs it).
+  const env = { ...process.env, NODE_ENV: 'test', TEST_TEMPLATE_DATABASE: `t_template_${process.pid}` };
+  const cleanups = [() => rmSync(buildDir, { recursive: true, force: true })];
+  const cleanUp = async () => {
+    for (const step of cleanups.reverse()) await step();
+  };
+  const fail = async (message, code = 1) => {
+    console.error(message);
+    await cleanUp();
+    process.exit(code);
+  };
+
+  // The client as it ships, built into this run's folder (its tests read it from CLIENT_DIST), while tsc
+  // makes a clean build of src/ and test/ (compiled tests of deleted sources must not linger and run)
+  // and the database server starts: the three are independent.
   const clientDist = join(buildDir, 'client-dist');
-  const clientTsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'client', 'tsconfig.json'), '--outDir', clientDist], { stdio: 'inherit' });
-  if (clientTsc.status !== 0) {
-    console.error('the client build failed: fix the type errors above');
-    rmSync(buildDir, { recursive: true, force: true });
-    process.exit(clientTsc.status ?? 1);
+  env.CLIENT_DIST = clientDist;
+  const clientBuild = tsc(['-p', join(root, 'client', 'tsconfig.json'), '--outDir', clientDist]);
+  const build = tsc(['-p', join(root, 'tsconfig.json'), '--outDir', buildDir, '--incremental', 'false', '--tsBuildInfoFile', 'null']);
+  cleanups.push(() => [clientBuild, build].forEach((b) => b.child.exitCode === null && b.child.kill()));
+  let embedded;
+  if (!env.DATABASE_URL) {
+    embedded = await startEmbeddedPostgres().catch((err) => fail(err.stack ?? String(err)));
+    cleanups.push(async () => {
+      await embedded.stop();
+      rmSync(join(root, '.data', 'test-runs', String(process.pid)), { recursive: true, force: true });
+    });
+    env.DATABASE_URL = embedded.url;
+    env.TEST_EMBEDDED_POSTGRES = '1';
+  } else {
+    cleanups.push(() => adminQuery(env.DATABASE_URL, [`ALTER DATABASE "${env.TEST_TEMPLATE_DATABASE}" IS_TEMPLATE false`, `DROP DATABASE "${env.TEST_TEMPLATE_DATABASE}"`]).catch(() => undefined));
   }
-  // A clean build: compiled tests of deleted sources must not linger and run.
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', buildDir, '--incremental', 'false', '--tsBuildInfoFile', 'null'], {
-    stdio: 'inherit',
-  });
-  if (tsc.status !== 0) {
-    console.error('tsc failed: fix the type errors above');
-    rmSync(buildDir, { recursive: true, force: true });
-    process.exit(tsc.status ?? 1);
-  }
+  const client = await clientBuild.done;
+  process.stdout.write(client.output);
+  const project = await build.done;
+  process.stdout.write(project.output);
+  if (client.code !== 0) await fail('the client build failed: fix the type errors above', client.code);
+  if (project.code !== 0) await fail('tsc failed: fix the type errors above', project.code);
 
   const files = [...findTests(join(buildDir, 'src')), ...findTests(join(buildDir, 'test'))]
     .filter((f) => filters.length === 0 || filters.some((s) => relative(buildDir, f).includes(s.replace(/\.ts$/, ''))))
     .sort();
-  if (files.length === 0) {
-    console.error('no test files matched');
-    process.exit(1);
-  }
-
-  const env = { ...process.env, NODE_ENV: 'test', CLIENT_DIST: clientDist };
-  let embedded;
-  if (!env.DATABASE_URL) {
-    const { EmbeddedPostgres } = require(join(buildDir, 'src/database/embedded-postgres.js'));
-    // One data folder per run (several runs may go on at once); leftovers of dead runs are removed.
-    const runs = join(root, '.data', 'test-runs');
-    if (existsSync(runs)) for (const pid of readdirSync(runs)) if (!alive(Number(pid))) rmSync(join(runs, pid), { recursive: true, force: true });
-    embedded = await EmbeddedPostgres.start({
-      dataDir: join(runs, String(process.pid)),
-      persistent: false,
-      logger: { log: (m) => console.log(`[test] ${m}`), warn: (m) => console.warn(`[test] ${m}`) },
-    });
-    env.DATABASE_URL = embedded.url;
-    env.TEST_EMBEDDED_POSTGRES = '1';
-  }
+  if (files.length === 0) await fail('no test files matched');
   console.log(`[test] PostgreSQL: ${embedded ? 'embedded' : 'DATABASE_URL'}; Redis: ${env.REDIS_URL ? 'REDIS_URL' : 'none (Redis tests will say they are skipped)'}`);
 
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit', env, cwd: root });
+  // Three files at once (on the 2 cores CI has): e2e files spend part of their time waiting (timeouts,
+  // polls, servers starting), when a third file can use the core. More would crowd the database server
+  // (200 connections; a file may run several apps of up to 12 each).
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=3', '--test-timeout=120000', ...files], { stdio: 'inherit', env, cwd: root });
   const forward = (sig) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
-  if (embedded) {
-    await embedded.stop();
-    rmSync(join(root, '.data', 'test-runs', String(process.pid)), { recursive: true, force: true });
-  }
-  rmSync(buildDir, { recursive: true, force: true });
+  await cleanUp();
   process.exit(code);
 }
 

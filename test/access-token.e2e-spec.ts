@@ -309,7 +309,7 @@ describe('two instances sharing Redis', { skip: REDIS_URL ? false : 'REDIS_URL n
 
   before(async () => {
     server = await startWechatSimulatorServer(sim);
-    db = await createTestDatabase();
+    db = await createTestDatabase({ schema: 'migrated' });
     dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-redis-test-'));
     const env = {
       NODE_ENV: 'test',

@@ -29,7 +29,7 @@ describe('several mini programs on two instances sharing Redis', { skip: REDIS_U
 
   before(async () => {
     server = await startWechatSimulatorServer(sim);
-    db = await createTestDatabase();
+    db = await createTestDatabase({ schema: 'migrated' });
     for (let i = 0; i < 2; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-apps-redis-'));
       dataDirs.push(dataDir);

@@ -18,7 +18,7 @@ describe('sandbox with two mini programs', () => {
   const call = (method: string, path: string, opts?: Parameters<typeof callApp>[3]) => callApp(baseUrl, method, path, opts);
 
   before(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase({ schema: 'migrated' });
     dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-apps-sandbox-'));
     running = await createApp({
       env: { NODE_ENV: 'test', DATABASE_URL: db.url, WECHAT_SANDBOX: 'true', WECHAT_SANDBOX_APPS: '2', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', DATA_DIR: dataDir },

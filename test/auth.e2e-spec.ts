@@ -289,6 +289,26 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       }
     };
 
+    /**
+     * Runs `look` while the fake WeChat holds its image verdicts back (they are delivered afterwards):
+     * what the app stored before the verdict can be read however fast the verdict would come.
+     */
+    const beforeVerdict = async (look: () => Promise<void>) => {
+      const deliver = app.wechat.onMediaVerdict;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      app.wechat.onMediaVerdict = async (push) => {
+        await released;
+        await deliver?.(push);
+      };
+      try {
+        await look();
+      } finally {
+        app.wechat.onMediaVerdict = deliver;
+        release();
+      }
+    };
+
     const updates: [field: string, column: keyof UserRow, value: unknown][] = [
       ['nickname', 'nickname', 'New Nick 新昵称'],
       ['gender', 'gender', 2],
@@ -316,11 +336,13 @@ describe('auth: tokens, the current user, logout, deletion', () => {
     test("avatarUrl: answered pending, the approved avatar kept until WeChat's image check decides", async () => {
       const before = await me(token);
       const value = 'https://cdn.example.com/avatars/42.png?size=132';
-      const answer = await patch({ avatarUrl: value });
-      assert.equal(answer.status, 200, answer.text);
-      assert.deepEqual([answer.body.avatarUrl, answer.body.avatarPending], [before.body.avatarUrl, true]);
-      assert.equal((await row(id)).avatar_url, before.body.avatarUrl);
-      assert.equal(((await row(id)) as UserRow & { avatar_pending_url: string }).avatar_pending_url, value);
+      await beforeVerdict(async () => {
+        const answer = await patch({ avatarUrl: value });
+        assert.equal(answer.status, 200, answer.text);
+        assert.deepEqual([answer.body.avatarUrl, answer.body.avatarPending], [before.body.avatarUrl, true]);
+        assert.equal((await row(id)).avatar_url, before.body.avatarUrl);
+        assert.equal(((await row(id)) as UserRow & { avatar_pending_url: string }).avatar_pending_url, value);
+      });
       await verdictLanded();
     });
 
@@ -335,13 +357,15 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       const nickname = 'n'.repeat(64);
       const avatarUrl = 'https://example.com/' + 'a'.repeat(500 - 'https://example.com/'.length);
       assert.equal(avatarUrl.length, 500);
-      const answer = await patch({ nickname, avatarUrl, city: 'c'.repeat(100) });
-      assert.equal(answer.status, 200, answer.text);
-      const r = await row(id);
-      assert.equal(r.nickname, nickname);
-      assert.equal((r as UserRow & { avatar_pending_url: string }).avatar_pending_url, avatarUrl);
+      await beforeVerdict(async () => {
+        const answer = await patch({ nickname, avatarUrl, city: 'c'.repeat(100) });
+        assert.equal(answer.status, 200, answer.text);
+        const r = await row(id);
+        assert.equal(r.nickname, nickname);
+        assert.equal((r as UserRow & { avatar_pending_url: string }).avatar_pending_url, avatarUrl);
+        assert.equal(r.city, 'c'.repeat(100));
+      });
       await verdictLanded();
-      assert.equal(r.city, 'c'.repeat(100));
     });
 
     test('validation errors name the field and change nothing', async () => {

@@ -38,7 +38,7 @@ describe('GET /health', () => {
   };
 
   before(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase({ schema: 'migrated' });
     app = await startTestApp({ db });
   });
   after(async () => {

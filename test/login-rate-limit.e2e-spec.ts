@@ -115,7 +115,7 @@ describe('login rate limit shared through Redis', { skip: REDIS_URL ? false : 'R
   const env = { REDIS_URL: REDIS_URL!, LOGIN_RATE_LIMIT: '3', TRUST_PROXY: 'true' };
 
   before(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase({ schema: 'migrated' });
     a = await startTestApp({ env, db });
     b = await startTestApp({ env, db });
   });

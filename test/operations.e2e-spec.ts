@@ -116,11 +116,13 @@ describe('operations', () => {
   });
 
   test('SIGTERM with requests in flight: every accepted request is answered, then exit 0', async () => {
-    const db = await createTestDatabase();
+    const db = await createTestDatabase({ schema: 'migrated' });
     const sim = new FaultyWechatSimulator({ appId: TEST_APPID, secret: TEST_SECRET });
     const upstream = await startWechatSimulatorServer(sim);
     const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-sigterm-'));
     const port = await freeLoopbackPort();
+    let answerNow!: () => void;
+    const answered = new Promise<void>((resolve) => (answerNow = resolve));
     try {
       const server = await startServerProcess({
         NODE_ENV: 'test',
@@ -134,8 +136,8 @@ describe('operations', () => {
         LOG_LEVEL: 'info',
         DATA_DIR: dataDir,
       });
-      // Slow upstream answers keep the logins in flight while the signal arrives.
-      sim.fail('/sns/jscode2session', { kind: 'delay', ms: 3000 }, 10);
+      // WeChat holds its answers: the logins are in flight when the signal arrives.
+      sim.fail('/sns/jscode2session', { kind: 'hold', until: answered }, 10);
       const inFlight = Array.from({ length: 10 }, async () => {
         const { code } = sim.issueLoginCode();
         const res = await fetch(`http://127.0.0.1:${port}/wechat/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
@@ -146,6 +148,10 @@ describe('operations', () => {
       while (sim.countRequests('/sns/jscode2session') < 10 && Date.now() < inFlightBy) await sleep(10);
       assert.equal(sim.countRequests('/sns/jscode2session'), 10, 'all ten are in flight');
       server.child.kill('SIGTERM');
+      // WeChat answers once the server says it is shutting down: the requests complete while it drains.
+      const drainingBy = Date.now() + 20_000;
+      while (!/SIGTERM received/.test(server.output()) && Date.now() < drainingBy) await sleep(10);
+      answerNow();
       const answers = await Promise.all(inFlight);
       assert.deepEqual(
         answers.map((a) => a.status),
@@ -158,6 +164,7 @@ describe('operations', () => {
       const rows = await db.query('SELECT count(*)::int AS n FROM wechat_user');
       assert.equal(rows[0].n, 10);
     } finally {
+      answerNow();
       await upstream.close();
       await db.drop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -57,7 +57,7 @@ test('Swagger UI: sandbox wx-login → /wechat/login → Authorize → GET /user
   const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-swagger-ui-'));
   const pageErrors: string[] = [];
   try {
-    db = await createTestDatabase();
+    db = await createTestDatabase({ schema: 'migrated' });
     running = await createApp({
       // No WECHAT_APPID/WECHAT_SECRET: sandbox mode, exactly what a newcomer gets.
       env: { NODE_ENV: 'test', DATABASE_URL: db.url, WECHAT_SANDBOX: 'true', JWT_SECRET: 'x'.repeat(40), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },

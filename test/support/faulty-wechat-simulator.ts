@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HANG, JSON_TYPE, type SimRequest, type SimResponse, WechatSimulator, wxError } from '../../src/sandbox/wechat-simulator';
 
-/** What a WeChat request can go wrong with, for tests: an errcode, a gateway page, HTTP 500, no answer, a delay. */
-export type Fault = { errcode: number; errmsg?: string } | { kind: 'html' } | { kind: 'http500' } | { kind: 'hang' } | { kind: 'delay'; ms: number };
+/**
+ * What a WeChat request can go wrong with, for tests: an errcode, a gateway page, HTTP 500, no answer, a
+ * delay, or an answer held back until the test lets it go (`until` resolves).
+ */
+export type Fault = { errcode: number; errmsg?: string } | { kind: 'html' } | { kind: 'http500' } | { kind: 'hang' } | { kind: 'delay'; ms: number } | { kind: 'hold'; until: Promise<void> };
 
 interface QueuedFault {
   fault: Fault;
@@ -18,7 +21,7 @@ export class FaultyWechatSimulator extends WechatSimulator {
   /**
    * The next `times` requests to `path` get `fault` instead of a normal answer
    * (faults queued for one path apply in order). A faulted request changes no
-   * state: a login or phone code stays usable. 'delay' waits, then answers normally.
+   * state: a login or phone code stays usable. 'delay' and 'hold' wait, then answer normally.
    */
   fail(path: string, fault: Fault, times = Infinity): void {
     if (!(times >= 1)) throw new Error('times must be >= 1');
@@ -52,7 +55,7 @@ export class FaultyWechatSimulator extends WechatSimulator {
     return head.fault;
   }
 
-  /** The faulted answer, or undefined when the request should proceed normally ('delay'). */
+  /** The faulted answer, or undefined when the request should proceed normally ('delay', 'hold'). */
   private async applyFault(fault: Fault): Promise<SimResponse | undefined> {
     if ('errcode' in fault) return wxError(fault.errcode, JSON_TYPE, fault.errmsg);
     switch (fault.kind) {
@@ -73,6 +76,9 @@ export class FaultyWechatSimulator extends WechatSimulator {
         return HANG;
       case 'delay':
         await sleep(fault.ms);
+        return undefined;
+      case 'hold':
+        await fault.until;
         return undefined;
     }
   }

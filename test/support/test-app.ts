@@ -100,7 +100,7 @@ export async function readAnswer<T = any>(res: Response): Promise<HttpAnswer<T>>
  * is a real HTTP server on loopback. Nothing of the app itself is mocked.
  */
 export async function startTestApp(options: { env?: Env; db?: TestDatabase; apps?: WechatAppSettings[] } = {}): Promise<TestApp> {
-  const db = options.db ?? (await createTestDatabase());
+  const db = options.db ?? (await createTestDatabase({ schema: 'migrated' }));
   const apps = options.apps ?? [{ appId: TEST_APPID, secret: TEST_SECRET }];
   // Several apps: WECHAT_APPS, and one fake WeChat simulating all of them (one Open Platform account).
   const credentials: Env = options.apps ? { WECHAT_APPS: JSON.stringify(options.apps), WECHAT_APPID: undefined, WECHAT_SECRET: undefined } : { WECHAT_APPID: TEST_APPID, WECHAT_SECRET: TEST_SECRET };
@@ -199,7 +199,7 @@ export interface SandboxApp {
 
 /** The real app in sandbox mode (no WeChat credentials) on its own fresh database, as `npm start` runs it. */
 export async function startSandboxApp(env: Env = {}): Promise<SandboxApp> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase({ schema: 'migrated' });
   const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-client-'));
   const logLines: string[] = [];
   // A known port, so the avatar URLs the sandbox WeChat fetches for its image check point here.

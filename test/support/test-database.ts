@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, types } from 'pg';
+import { DataSource } from 'typeorm';
+import { MIGRATIONS } from '../../src/database/migrations';
 
 /**
  * Tests read bigint columns (ids) as numbers, as the API shows them; this client's own parser, so the
@@ -42,19 +44,58 @@ export function serverUrl(): string {
   return url;
 }
 
-/** A fresh, empty database on the test server, so test files never see each other's rows. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+function databaseUrl(name: string): string {
+  const u = new URL(serverUrl());
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/**
+ * The run's template (TEST_TEMPLATE_DATABASE, named by `npm test`): an empty database with every
+ * migration applied, as the TypeORM CLI applies them. The first test file that asks makes it, under a
+ * lock the others wait on; it is marked a template once complete. Undefined outside `npm test`.
+ */
+async function migratedTemplate(admin: Client): Promise<string | undefined> {
+  const name = process.env.TEST_TEMPLATE_DATABASE;
+  if (!name) return undefined;
+  await admin.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+  try {
+    const [ready] = (await admin.query('SELECT datistemplate FROM pg_database WHERE datname = $1', [name])).rows as { datistemplate: boolean }[];
+    if (ready?.datistemplate) return name;
+    // Not there, or left half made by a test process that died.
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+    const source = new DataSource({ type: 'postgres', url: databaseUrl(name), migrations: MIGRATIONS, migrationsTransactionMode: 'each' });
+    await source.initialize();
+    try {
+      await source.runMigrations();
+    } finally {
+      await source.destroy();
+    }
+    // No connections from now on: a template that anyone is connected to cannot be copied.
+    await admin.query(`ALTER DATABASE "${name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
+    return name;
+  } finally {
+    await admin.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+  }
+}
+
+/**
+ * A fresh database on the test server, so test files never see each other's rows: empty, or with
+ * `schema: 'migrated'` a copy of the run's template (the current schema, no rows), which spares each
+ * app start the migrations; the app still runs its migration step and finds nothing to do.
+ */
+export async function createTestDatabase(options: { schema?: 'empty' | 'migrated' } = {}): Promise<TestDatabase> {
   const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl() });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}"`);
+    const template = options.schema === 'migrated' ? await migratedTemplate(admin) : undefined;
+    await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
   } finally {
     await admin.end();
   }
-  const u = new URL(serverUrl());
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const url = databaseUrl(name);
   return {
     url,
     name,

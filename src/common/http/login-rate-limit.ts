@@ -1,9 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import { Logger } from '@nestjs/common';
-import { createClient } from '@keyv/redis';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError } from '../errors/app-error';
-import { redisClientOptions, throttledRedisErrorLog } from '../../cache/redis';
+import { createRedisClient, throttledRedisErrorLog } from '../../cache/redis';
 import { redisRateLimitStoreClass } from './redis-rate-limit.store';
 
 /** Route config of the rate-limited route(s): `@RouteConfig(LOGIN_RATE_LIMITED)` (limits from LOGIN_RATE_LIMIT). */
@@ -24,7 +23,7 @@ export async function registerLoginRateLimit(app: NestFastifyApplication, option
   if (options.max <= 0) return;
   let store: ReturnType<typeof redisRateLimitStoreClass> | undefined;
   if (options.redisUrl) {
-    const client = createClient(redisClientOptions(options.redisUrl));
+    const client = createRedisClient(options.redisUrl);
     // Failures surface on the calls; this only keeps a dropped connection from crashing the process.
     client.on('error', throttledRedisErrorLog(new Logger('RateLimit'), 'Redis rate-limit connection'));
     store = redisRateLimitStoreClass(client, RATE_LIMIT_KEY_PREFIX);

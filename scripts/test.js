@@ -10,7 +10,8 @@
  *   npm test -- test/login        only files whose path contains "test/login"
  */
 const { spawn } = require('node:child_process');
-const { existsSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
+const { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
+const { userInfo } = require('node:os');
 const { join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -54,13 +55,30 @@ function requireSource(path) {
   }
 }
 
-async function startEmbeddedPostgres() {
-  const { EmbeddedPostgres } = requireSource(join(root, 'src/database/embedded-postgres.ts'));
-  // One data folder per run (several runs may go on at once); leftovers of dead runs are removed.
-  const runs = join(root, '.data', 'test-runs');
+/**
+ * This run's scratch folder (several runs may go on at once; folders of runs that died are removed): in
+ * memory (/dev/shm) where there is one, since the tests create databases, data folders and whole
+ * PostgreSQL clusters, thousands of files, and creating a file on a busy disk can take a millisecond.
+ * Elsewhere .data/test-runs.
+ */
+function scratchFolder() {
+  let runs = join(root, '.data', 'test-runs');
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    runs = join('/dev/shm', `wechat-miniprogram-login-test-runs-${userInfo().uid}`);
+  } catch {
+    // no /dev/shm (macOS, Windows): the disk it is
+  }
   if (existsSync(runs)) for (const pid of readdirSync(runs)) if (!alive(Number(pid))) rmSync(join(runs, pid), { recursive: true, force: true });
+  const dir = join(runs, String(process.pid));
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  return dir;
+}
+
+async function startEmbeddedPostgres(scratch) {
+  const { EmbeddedPostgres } = requireSource(join(root, 'src/database/embedded-postgres.ts'));
   const embedded = await EmbeddedPostgres.start({
-    dataDir: join(runs, String(process.pid)),
+    dataDir: scratch,
     persistent: false,
     logger: { log: (m) => console.log(`[test] ${m}`), warn: (m) => console.warn(`[test] ${m}`) },
   });
@@ -108,13 +126,14 @@ async function main() {
   const clientBuild = tsc(['-p', join(root, 'client', 'tsconfig.json'), '--outDir', clientDist]);
   const build = tsc(['-p', join(root, 'tsconfig.json'), '--outDir', buildDir, '--incremental', 'false', '--tsBuildInfoFile', 'null']);
   cleanups.push(() => [clientBuild, build].forEach((b) => b.child.exitCode === null && b.child.kill()));
+  // The tests' temporary folders (app data folders, PostgreSQL clusters of their own) go to the scratch folder too.
+  const scratch = scratchFolder();
+  cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
+  env.TMPDIR = join(scratch, 'tmp');
   let embedded;
   if (!env.DATABASE_URL) {
-    embedded = await startEmbeddedPostgres().catch((err) => fail(err.stack ?? String(err)));
-    cleanups.push(async () => {
-      await embedded.stop();
-      rmSync(join(root, '.data', 'test-runs', String(process.pid)), { recursive: true, force: true });
-    });
+    embedded = await startEmbeddedPostgres(scratch).catch((err) => fail(err.stack ?? String(err)));
+    cleanups.push(() => embedded.stop());
     env.DATABASE_URL = embedded.url;
     env.TEST_EMBEDDED_POSTGRES = '1';
   } else {

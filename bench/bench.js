@@ -161,8 +161,9 @@ async function load(name, pid, opts) {
  */
 async function offeredLoad(name, pid, { url, path, bodies, rate }) {
   const { Pool } = require('undici');
-  // Enough connections that a slow answer never holds up the next due request.
-  const pool = new Pool(url, { connections: 256, pipelining: 1 });
+  // Connections enough for a slow moment (a due request waits for one, and that wait counts), but no
+  // more than a client tier would open: each one costs the app memory, which the RSS check counts.
+  const pool = new Pool(url, { connections: 64, pipelining: 1 });
   let next = 0;
   const run = async (seconds) => {
     const total = Math.round(seconds * rate);

@@ -4,13 +4,14 @@
  * `npm test`: builds the mini program client (client/, its own tsconfig: the ES2017 output that ships)
  * and compiles src/ and test/ with tsc (type errors fail either), provides a PostgreSQL
  * server (DATABASE_URL when set, otherwise an embedded one for the whole run), then runs every
- * `*.spec.ts` and `*.e2e-spec.ts` with node's test runner. Each e2e file creates its own database.
+ * `*.spec.ts` and `*.e2e-spec.ts` with node's test runner, the files shared out among a few processes
+ * (see SHARDS). Each e2e file creates its own databases.
  *
  *   npm test                      everything
  *   npm test -- test/login        only files whose path contains "test/login"
  */
 const { spawn } = require('node:child_process');
-const { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } = require('node:fs');
+const { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { userInfo } = require('node:os');
 const { join, relative } = require('node:path');
 
@@ -154,16 +155,95 @@ async function main() {
 
   // Node 22+ keeps the compiled code of the modules every test file loads (Node 20 ignores this): this run's only.
   env.NODE_COMPILE_CACHE = join(buildDir, 'compile-cache');
-  // Three files at once (on the 2 cores CI has): e2e files spend part of their time waiting (timeouts,
-  // polls, servers starting), when a third file can use the core. More would crowd the database server
-  // (200 connections; a file may run several apps of up to 12 each).
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=3', '--test-timeout=120000', ...files], { stdio: 'inherit', env, cwd: root });
+  // A few test processes, each running its share of the files one after another: loading the app's
+  // modules costs about 1.4 s of CPU per process, more than most files' own tests. Three processes at
+  // once (on the 2 cores CI has): e2e files spend part of their time waiting (timeouts, polls, servers
+  // starting), when a third can use the core. More would crowd the database server (200 connections;
+  // a file may run several apps of up to 12 each).
+  const timings = readTimings();
+  const shards = shardFiles(files, timings, Math.min(SHARDS, files.length));
+  const shardDir = join(buildDir, 'shards');
+  mkdirSync(shardDir, { recursive: true });
+  const entries = shards.map((shard, i) => {
+    const entry = join(shardDir, `shard-${i + 1}.js`);
+    writeFileSync(entry, shardSource(shard));
+    return entry;
+  });
+  const timingsOut = join(buildDir, 'timings.json');
+  const child = spawn(
+    process.execPath,
+    [
+      '--test',
+      '--test-concurrency=3',
+      '--test-timeout=120000',
+      '--test-reporter=tap',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${join(__dirname, 'test-timings-reporter.js')}`,
+      `--test-reporter-destination=${timingsOut}`,
+      ...entries,
+    ],
+    { stdio: 'inherit', env, cwd: root },
+  );
   const forward = (sig) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+  saveTimings(timings, timingsOut);
   await cleanUp();
   process.exit(code);
+}
+
+/** How many processes share the test files (three run at once). */
+const SHARDS = 6;
+/** Each file's last duration, kept between runs to share the files out evenly. */
+const TIMINGS_FILE = join(root, '.data', 'test-timings.json');
+
+function readTimings() {
+  try {
+    return JSON.parse(readFileSync(TIMINGS_FILE, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function saveTimings(previous, measuredFile) {
+  try {
+    const measured = JSON.parse(readFileSync(measuredFile, 'utf8'));
+    mkdirSync(join(root, '.data'), { recursive: true });
+    writeFileSync(TIMINGS_FILE, JSON.stringify({ ...previous, ...measured }, null, 1));
+  } catch {
+    // a run that ended early measured nothing
+  }
+}
+
+/** The source file a compiled test file is of (the name shown for it, and its key in the timings). */
+function sourceName(file) {
+  return relative(buildDir, file).replace(/\.js$/, '.ts');
+}
+
+/**
+ * `count` shares of the files, longest first to the least loaded share, by their last duration. A file
+ * not timed yet counts as a typical one of its kind (an e2e file starts apps and databases).
+ */
+function shardFiles(files, timings, count) {
+  const guess = (file) => timings[sourceName(file)] ?? (file.endsWith('.e2e-spec.js') ? 3000 : 300);
+  const shards = Array.from({ length: count }, () => ({ files: [], ms: 0 }));
+  for (const file of [...files].sort((a, b) => guess(b) - guess(a))) {
+    const least = shards.reduce((a, b) => (b.ms < a.ms ? b : a));
+    least.files.push(file);
+    least.ms += guess(file);
+  }
+  return shards.map((s) => s.files.sort());
+}
+
+/**
+ * A process's entry: each of its files in a suite of its own, named after its source, so a file's
+ * top-level before/after hooks run around that file's tests only, as they would in a process of its own.
+ */
+function shardSource(files) {
+  const lines = ["'use strict';", "const { describe } = require('node:test');"];
+  for (const file of files) lines.push(`describe(${JSON.stringify(sourceName(file))}, () => require(${JSON.stringify(file)}));`);
+  return lines.join('\n') + '\n';
 }
 
 function alive(pid) {

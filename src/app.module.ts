@@ -1,9 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { AvatarsModule } from './avatars/avatars.module';
 import { AppCacheModule } from './cache/app-cache.module';
-import { LoggingModule } from './common/logging/logging.module';
 import { AppConfigModule } from './config/config.module';
 import type { AppConfig } from './config/configuration';
 import { DataProtectionModule } from './data-protection/data-protection.module';
@@ -18,20 +16,18 @@ import { WechatAppsModule } from './wechat-apps/wechat-apps.module';
 export interface AppModuleOptions {
   config: AppConfig;
   databaseUrl: string;
-  logger: Logger;
   /** The sandbox's routes, in sandbox mode only (built by the caller, so production never loads its code). */
   sandbox?: DynamicModule;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, databaseUrl, logger, sandbox }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, databaseUrl, sandbox }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
         WechatAppsModule,
-        LoggingModule.forRoot(logger),
         AppCacheModule,
         DatabaseModule.forRoot(databaseUrl),
         DataProtectionModule,

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { ValidationPipe, type DynamicModule, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { ValidationFailedError } from './common/errors/app-error';
@@ -16,6 +15,7 @@ import { registerLoginRateLimit } from './common/http/login-rate-limit';
 import { registerRequestLogging, requestId } from './common/http/request-logging';
 import { registerBodyTimeout } from './common/http/request-timeout';
 import { RouteMethods } from './common/http/route-methods';
+import { NestPinoLogger } from './common/logging/nest-pino-logger';
 import { createRootLogger } from './common/logging/root-logger';
 import { setupSwagger } from './common/swagger/setup-swagger';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
@@ -108,7 +108,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
     }
 
     const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot({ config, databaseUrl, logger, sandbox: sandboxModule }),
+      AppModule.forRoot({ config, databaseUrl, sandbox: sandboxModule }),
       new FastifyAdapter({
         bodyLimit: BODY_LIMIT_BYTES,
         // While closing, requests still arriving get our 503 (registerDrainingAnswer).
@@ -142,7 +142,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
       }
       await app.close();
     });
-    app.useLogger(app.get(Logger));
+    app.useLogger(new NestPinoLogger(logger));
     await configureApp(app, config, logger);
     await app.init();
     return { app, config, logger, simulator, close: cleanup };

@@ -227,3 +227,21 @@ describe('logging: request lines, and no secret in any line', () => {
     assert.deepEqual(offending, []);
   });
 });
+
+test('a second app in the same process writes its lines, Nest’s included, to its own destination', async () => {
+  const countUpstream = (app: TestApp) => app.logLines.filter((l) => l.includes(JSCODE2SESSION_PATH)).length;
+  const first = await startTestApp();
+  let second: TestApp | undefined;
+  try {
+    assert.equal((await first.login()).status, 200);
+    second = await startTestApp();
+    assert.equal((await second.login()).status, 200);
+    await new Promise((r) => setTimeout(r, 50));
+    // The upstream line is written by a provider through Nest's logger, not by the request hook.
+    assert.equal(countUpstream(first), 1);
+    assert.equal(countUpstream(second), 1, 'the second app’s upstream line is not in its own log');
+  } finally {
+    await second?.close();
+    await first.close();
+  }
+});

@@ -126,11 +126,22 @@ function rssMiB(pid) {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-/** User plus system CPU time the process has used so far, in microseconds (fields 14 and 15 of /proc/<pid>/stat). */
+/** CPU time the process has used so far, in microseconds: user and system (kernel), fields 14 and 15 of /proc/<pid>/stat. */
 function cpuMicros(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  const toMicros = (ticks) => (Number(ticks) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  return { user: toMicros(fields[11]), system: toMicros(fields[12]) };
+}
+
+/**
+ * CPU per request between two readings: all of it, and the kernel's part (system time: mostly the
+ * socket writes, which on loopback also run the receiving side's network stack).
+ */
+function cpuPerRequest(before, after, requests) {
+  if (!requests) return { cpuUsPerRequest: null, kernelUsPerRequest: null };
+  const system = after.system - before.system;
+  return { cpuUsPerRequest: Math.round((after.user - before.user + system) / requests), kernelUsPerRequest: Math.round(system / requests) };
 }
 
 /** Warm-up, then the measured run; `pid` is the serving process whose CPU time is counted. */
@@ -139,13 +150,13 @@ async function load(name, pid, opts) {
   if (WARMUP > 0) await autocannon({ ...base, duration: WARMUP });
   const cpuBefore = cpuMicros(pid);
   const r = await autocannon({ ...base, duration: DURATION });
-  const cpu = cpuMicros(pid) - cpuBefore;
+  const cpu = cpuPerRequest(cpuBefore, cpuMicros(pid), r.requests.total);
   return {
     name,
     rps: Math.round(r.requests.average),
     p50: r.latency.p50,
     p99: r.latency.p99,
-    cpuUsPerRequest: r.requests.total ? Math.round(cpu / r.requests.total) : null,
+    ...cpu,
     requests: r.requests.total,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
@@ -204,7 +215,7 @@ async function offeredLoad(name, pid, { url, path, bodies, rate }) {
     if (WARMUP > 0) await run(WARMUP);
     const cpuBefore = cpuMicros(pid);
     const r = await run(DURATION);
-    return { name, ...r, cpuUsPerRequest: Math.round((cpuMicros(pid) - cpuBefore) / r.requests) };
+    return { name, ...r, ...cpuPerRequest(cpuBefore, cpuMicros(pid), r.requests) };
   } finally {
     await pool.close();
   }
@@ -432,6 +443,7 @@ function combine(a, b) {
     p50: mean(a.p50, b.p50),
     p99: mean(a.p99, b.p99),
     cpuUsPerRequest: requests ? Math.round((a.cpuUsPerRequest * a.requests + b.cpuUsPerRequest * b.requests) / requests) : null,
+    kernelUsPerRequest: requests ? Math.round((a.kernelUsPerRequest * a.requests + b.kernelUsPerRequest * b.requests) / requests) : null,
     requests,
     errors: a.errors + b.errors,
     non2xx: a.non2xx + b.non2xx,
@@ -476,13 +488,14 @@ async function startApp(label, main, env, port) {
 }
 
 function printTable(results, atHalf, rss, many) {
-  const rows = [['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', '× Fastify', '× Nest hello', 'errors', 'non-2xx']];
+  const rows = [['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'of which kernel', '× Fastify', '× Nest hello', 'errors', 'non-2xx']];
   const row = (r) => [
     r.name,
     String(r.rps),
     String(r.p50),
     String(r.p99),
     String(r.cpuUsPerRequest ?? '-'),
+    String(r.kernelUsPerRequest ?? '-'),
     r.vsFastify?.toFixed(3) ?? '-',
     r.vsNest?.toFixed(3) ?? '-',
     String(r.errors),

@@ -1,9 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { DataKey, DataProtectionSettings } from '../config/profile-settings';
 
-const VERSION = 'v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
+/** A stored value: `v1.<key id>.<base64url of iv | AES-256-GCM ciphertext | tag>`. */
+const ENVELOPE = { version: 'v1', ivBytes: 12, tagBytes: 16 } as const;
 
 interface DerivedKey {
   id: string;
@@ -40,25 +39,25 @@ export class FieldCipher {
   }
 
   seal(plaintext: string, purpose: string): string {
-    const iv = randomBytes(IV_BYTES);
+    const iv = randomBytes(ENVELOPE.ivBytes);
     const cipher = createCipheriv('aes-256-gcm', this.current.encryption, iv);
     cipher.setAAD(Buffer.from(purpose, 'utf8'));
     const body = Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return `${VERSION}.${this.current.id}.${body.toString('base64url')}`;
+    return `${ENVELOPE.version}.${this.current.id}.${body.toString('base64url')}`;
   }
 
   open(envelope: string, purpose: string): string {
     const [version, keyId, data, extra] = envelope.split('.');
-    if (version !== VERSION || !keyId || !data || extra !== undefined) throw new FieldDecryptError('not an envelope');
+    if (version !== ENVELOPE.version || !keyId || !data || extra !== undefined) throw new FieldDecryptError('not an envelope');
     const key = this.byId.get(keyId);
     if (!key) throw new FieldDecryptError(`unknown key id ${keyId} (is a previous key missing from DATA_ENCRYPTION_PREVIOUS_KEYS?)`);
     const body = Buffer.from(data, 'base64url');
-    if (body.length < IV_BYTES + TAG_BYTES) throw new FieldDecryptError('too short');
+    if (body.length < ENVELOPE.ivBytes + ENVELOPE.tagBytes) throw new FieldDecryptError('too short');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key.encryption, body.subarray(0, IV_BYTES));
+      const decipher = createDecipheriv('aes-256-gcm', key.encryption, body.subarray(0, ENVELOPE.ivBytes));
       decipher.setAAD(Buffer.from(purpose, 'utf8'));
-      decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+      decipher.setAuthTag(body.subarray(body.length - ENVELOPE.tagBytes));
+      return Buffer.concat([decipher.update(body.subarray(ENVELOPE.ivBytes, body.length - ENVELOPE.tagBytes)), decipher.final()]).toString('utf8');
     } catch {
       throw new FieldDecryptError('authentication failed');
     }
@@ -66,7 +65,7 @@ export class FieldCipher {
 
   /** Whether a stored value is one of our envelopes (rather than legacy plain text). */
   static isEnvelope(value: string): boolean {
-    return value.startsWith(`${VERSION}.`);
+    return value.startsWith(`${ENVELOPE.version}.`);
   }
 
   /** Lowercase hex HMAC of the value under the current key: what is stored for lookups. */

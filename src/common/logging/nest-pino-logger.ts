@@ -15,29 +15,12 @@ type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  verbose(message: unknown, ...params: unknown[]): void {
-    this.write('trace', message, params);
-  }
-
-  debug(message: unknown, ...params: unknown[]): void {
-    this.write('debug', message, params);
-  }
-
-  log(message: unknown, ...params: unknown[]): void {
-    this.write('info', message, params);
-  }
-
-  warn(message: unknown, ...params: unknown[]): void {
-    this.write('warn', message, params);
-  }
-
-  error(message: unknown, ...params: unknown[]): void {
-    this.write('error', message, params);
-  }
-
-  fatal(message: unknown, ...params: unknown[]): void {
-    this.write('fatal', message, params);
-  }
+  readonly verbose = (message: unknown, ...params: unknown[]): void => this.write('trace', message, params);
+  readonly debug = (message: unknown, ...params: unknown[]): void => this.write('debug', message, params);
+  readonly log = (message: unknown, ...params: unknown[]): void => this.write('info', message, params);
+  readonly warn = (message: unknown, ...params: unknown[]): void => this.write('warn', message, params);
+  readonly error = (message: unknown, ...params: unknown[]): void => this.write('error', message, params);
+  readonly fatal = (message: unknown, ...params: unknown[]): void => this.write('fatal', message, params);
 
   private write(level: Level, message: unknown, params: unknown[]): void {
     if (!this.logger.isLevelEnabled(level)) return;

@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PushDecryptFailedError } from './push.errors';
+import { isStandardBase64 } from '../common/base64';
 
 /** WeChat's EncodingAESKey: 43 characters of base64 (the 32-byte key without its trailing "="). */
 export const ENCODING_AES_KEY = /^[A-Za-z0-9+/]{43}$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** WXBizMsgCrypt pads to 32-byte blocks (not AES's 16), so padding values run from 1 to 32. */
 const BLOCK = 32;
 
@@ -51,7 +51,7 @@ export class WechatPushCrypto {
   decrypt(encrypt: string): string {
     const key = this.requireKey();
     const compact = encrypt.replace(/\s+/g, '');
-    if (!BASE64.test(compact)) throw new PushDecryptFailedError('Encrypt is not base64');
+    if (!isStandardBase64(compact)) throw new PushDecryptFailedError('Encrypt is not base64');
     const data = Buffer.from(compact, 'base64');
     if (data.length === 0 || data.length % 16 !== 0) throw new PushDecryptFailedError('Encrypt is not a whole number of AES blocks');
 

@@ -105,7 +105,7 @@ export class WechatApiClient implements OnModuleDestroy {
   }
 
   private async send(request: WechatRequest): Promise<Record<string, unknown>> {
-    const query = request.query ? `?${new URLSearchParams(request.query)}` : '';
+    const query = request.query ? queryString(request.query) : '';
     const started = performance.now();
     let statusCode: number;
     let text: string;
@@ -131,6 +131,13 @@ export class WechatApiClient implements OnModuleDestroy {
     if ('problem' in body) throw new WechatBadResponseError(`body ${body.problem}`);
     return body.object;
   }
+}
+
+/** `?name=value&…`, each part percent-encoded (what URLSearchParams gives, at a fraction of its cost per call). */
+function queryString(query: Record<string, string>): string {
+  let out = '';
+  for (const name in query) out += `${out ? '&' : '?'}${encodeURIComponent(name)}=${encodeURIComponent(query[name])}`;
+  return out;
 }
 
 function errorFor(errcode: number, request: WechatRequest): AppError {

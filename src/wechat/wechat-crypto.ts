@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, hash, timingSafeEqual } from 'node:crypto';
 import { parseJsonObject } from '../common/parse-json-object';
 import { DecryptFailedError, SignatureMismatchError, WatermarkMismatchError } from './wechat.errors';
+import { isStandardBase64 } from '../common/base64';
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Strict standard base64 (what WeChat sends); Buffer.from alone would silently skip bad characters. */
 export function decodeBase64(value: string, what: string): Buffer {
-  if (!BASE64.test(value)) throw new DecryptFailedError(`${what} is not valid base64`);
+  if (!isStandardBase64(value)) throw new DecryptFailedError(`${what} is not valid base64`);
   return Buffer.from(value, 'base64');
 }
 
@@ -19,9 +19,7 @@ export function decodeBase64(value: string, what: string): Buffer {
 export class WechatCrypto {
   /** `signature` must be sha1(rawData + session_key) in hex; compared in constant time. */
   verifySignature(rawData: string, signature: string, sessionKey: string): void {
-    const expected = createHash('sha1')
-      .update(rawData + sessionKey, 'utf8')
-      .digest();
+    const expected = hash('sha1', rawData + sessionKey, 'buffer');
     const given = Buffer.from(signature.toLowerCase(), 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new SignatureMismatchError();
   }

@@ -1,7 +1,7 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
 import { parseJsonObject } from '../../common/parse-json-object';
+import { isStandardBase64 } from '../../common/base64';
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A string holding a JSON object (WeChat's rawData). */
 export function IsJsonObjectString(options?: ValidationOptions) {
@@ -30,7 +30,7 @@ export function IsBase64Bytes(bytes?: number, options?: ValidationOptions): Prop
       options: { message: bytes ? `${propertyName} must be base64 of ${bytes} bytes` : `${propertyName} must be base64`, ...options },
       validator: {
         validate(value: unknown) {
-          if (typeof value !== 'string' || value.length === 0 || !BASE64.test(value)) return false;
+          if (typeof value !== 'string' || value.length === 0 || !isStandardBase64(value)) return false;
           return bytes === undefined || Buffer.from(value, 'base64').length === bytes;
         },
       },

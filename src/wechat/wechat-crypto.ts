@@ -4,7 +4,6 @@ import { parseJsonObject } from '../common/parse-json-object';
 import { DecryptFailedError, SignatureMismatchError, WatermarkMismatchError } from './wechat.errors';
 import { isStandardBase64 } from '../common/base64';
 
-
 /** Strict standard base64 (what WeChat sends); Buffer.from alone would silently skip bad characters. */
 export function decodeBase64(value: string, what: string): Buffer {
   if (!isStandardBase64(value)) throw new DecryptFailedError(`${what} is not valid base64`);

@@ -2,7 +2,6 @@ import { registerDecorator, type ValidationOptions } from 'class-validator';
 import { parseJsonObject } from '../../common/parse-json-object';
 import { isStandardBase64 } from '../../common/base64';
 
-
 /** A string holding a JSON object (WeChat's rawData). */
 export function IsJsonObjectString(options?: ValidationOptions) {
   return (target: object, propertyName: string) =>

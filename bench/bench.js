@@ -7,7 +7,8 @@
  * `{hello:'world'}` (the framework's ceiling).
  *
  * Starts, each in its own process: both baselines, the fake WeChat server, and the app
- * (`node dist/main.js`, production mode, on DATABASE_URL or an embedded PostgreSQL under .data/bench).
+ * (`node dist/main.js` with the flags of `npm run start:prod`, production mode, on DATABASE_URL or an
+ * embedded PostgreSQL under .data/bench).
  * For each target in ROUTES: a warm-up, then a fixed-time load at N connections (autocannon), with the
  * CPU time the serving process spent per request (from /proc/<pid>/stat: steadier than throughput on
  * a shared machine; the database's own CPU is not in it; its kernel part too). Then POST /wechat/login again at a fixed
@@ -71,6 +72,9 @@ const ROUTES = [
   },
 ];
 
+/** The app's Node flags as `npm run start:prod` gives them (package.json): the bench runs the app as production does. */
+const APP_NODE_FLAGS = (/exec node ((?:--\S+\s+)*)dist\/main\.js/.exec(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts['start:prod'])?.[1] ?? '').split(/\s+/).filter(Boolean);
+
 const children = [];
 
 function parseArgs(argv) {
@@ -123,8 +127,17 @@ async function waitHealthy(url, child, log) {
 }
 
 function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  return statusMiB(pid).VmRSS;
+}
+
+/** Memory figures of /proc/<pid>/status in MiB: VmRSS, and its parts RssAnon (heap, malloc) and RssFile (mapped code). */
+function statusMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mib = (field) => {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  };
+  return { VmRSS: mib('VmRSS'), RssAnon: mib('RssAnon'), RssFile: mib('RssFile') };
 }
 
 /** CPU time the process has used so far, in microseconds: user and system (kernel), fields 14 and 15 of /proc/<pid>/stat. */
@@ -382,7 +395,8 @@ async function main() {
       else beforeAtHalf.push(measured[i]);
     }
   }
-  const rss = rssMiB(app.pid);
+  const memory = statusMiB(app.pid);
+  const rss = memory.VmRSS;
   let many;
   if (RSS_USERS > 0) {
     console.log(`Logging in ${RSS_USERS} distinct new users…`);
@@ -390,7 +404,7 @@ async function main() {
     many.rssMiB = rssMiB(app.pid);
   }
 
-  printTable([...results.slice(0, 2), ...interleave(before, results.slice(2))], [...beforeAtHalf, ...(loginAtHalf ? [loginAtHalf] : [])], rss, many);
+  printTable([...results.slice(0, 2), ...interleave(before, results.slice(2))], [...beforeAtHalf, ...(loginAtHalf ? [loginAtHalf] : [])], memory, many);
   const checks = [];
   const health = results.find((x) => x.key === 'health');
   for (const route of routes) {
@@ -430,6 +444,7 @@ async function main() {
     ...(args.before ? { before: { revision: String(args.before), results: before, loginAtHalfCapacity: beforeAtHalf[0] ?? null } } : {}),
     loginAtHalfCapacity: loginAtHalf ?? null,
     rssMiB: rss,
+    memoryAfterLoadMiB: memory,
     manyUsers: many ?? null,
     targets: Object.fromEntries(checks.map(([label, ok]) => [label, ok])),
   };
@@ -518,7 +533,10 @@ async function startApp(label, main, env, port) {
   let log = '';
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'profiles')}`] : process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
   // Production wants https for PUBLIC_BASE_URL (WeChat fetches avatars from it); the bench reads the id off it.
-  const child = spawn(process.execPath, [...nodeArgs, main], { env: { ...env, PORT: String(port), PUBLIC_BASE_URL: `https://127.0.0.1:${port}` }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...APP_NODE_FLAGS, ...nodeArgs, main], {
+    env: { ...env, PORT: String(port), PUBLIC_BASE_URL: `https://127.0.0.1:${port}` },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   child.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
@@ -526,7 +544,7 @@ async function startApp(label, main, env, port) {
   return { label, child, url };
 }
 
-function printTable(results, atHalf, rss, many) {
+function printTable(results, atHalf, memory, many) {
   const rows = [['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'of which kernel', '× Fastify', '× Nest hello', 'errors', 'non-2xx']];
   const row = (r) => [
     r.name,
@@ -550,7 +568,7 @@ function printTable(results, atHalf, rss, many) {
   for (const r of atHalf) {
     if (r.generatorLateP99 !== undefined) console.log(`\n${r.name}: the load generator sent its requests up to ${r.generatorLateP99} ms late at p99 (counted in that row's latency)`);
   }
-  console.log(`\napp RSS after load: ${rss} MiB`);
+  console.log(`\napp RSS after load: ${memory.VmRSS} MiB (anonymous ${memory.RssAnon}, files ${memory.RssFile})`);
   if (many) console.log(`app RSS after ${many.users} distinct users logged in: ${many.rssMiB} MiB (${many.seconds} s, ${many.failed} failed)`);
 }
 

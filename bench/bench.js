@@ -72,8 +72,19 @@ const ROUTES = [
   },
 ];
 
-/** The app's Node flags as `npm run start:prod` gives them (package.json): the bench runs the app as production does. */
-const APP_NODE_FLAGS = (/exec node ((?:--\S+\s+)*)dist\/main\.js/.exec(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts['start:prod'])?.[1] ?? '').split(/\s+/).filter(Boolean);
+/**
+ * The app's environment settings and Node flags as `npm run start:prod` gives them (package.json:
+ * `NAME=value … exec node --flag … dist/main.js`): the bench runs the app as production does.
+ */
+const START = /^((?:\w+=\S+\s+)*)exec node ((?:--\S+\s+)*)dist\/main\.js$/.exec(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts['start:prod']);
+if (!START) throw new Error('package.json start:prod is not `NAME=value … exec node --flag … dist/main.js`');
+const APP_START_ENV = Object.fromEntries(
+  START[1]
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((pair) => pair.split('=')),
+);
+const APP_NODE_FLAGS = START[2].split(/\s+/).filter(Boolean);
 
 const children = [];
 
@@ -310,6 +321,7 @@ async function main() {
     LOGIN_RATE_LIMIT: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     DATA_DIR: join(root, '.data', 'bench'),
+    ...APP_START_ENV,
   };
   let embedded;
   if (process.env.DATABASE_URL) {

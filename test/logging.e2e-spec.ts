@@ -236,8 +236,8 @@ test('a second app in the same process writes its lines, Nest’s included, to i
     assert.equal((await first.login()).status, 200);
     second = await startTestApp();
     assert.equal((await second.login()).status, 200);
-    await new Promise((r) => setTimeout(r, 50));
-    // The upstream line is written by a provider through Nest's logger, not by the request hook.
+    // The upstream line is written by a provider through Nest's logger (not by the request hook),
+    // synchronously, before the login answers.
     assert.equal(countUpstream(first), 1);
     assert.equal(countUpstream(second), 1, 'the second app’s upstream line is not in its own log');
   } finally {

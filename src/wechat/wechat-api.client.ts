@@ -133,7 +133,7 @@ export class WechatApiClient implements OnModuleDestroy {
   }
 }
 
-/** `?name=value&…`, each part percent-encoded (what URLSearchParams gives, at a fraction of its cost per call). */
+/** `?name=value&…`, names and values percent-encoded (a space as %20 where URLSearchParams writes +: servers decode both), at half URLSearchParams' cost. */
 function queryString(query: Record<string, string>): string {
   let out = '';
   for (const name in query) out += `${out ? '&' : '?'}${encodeURIComponent(name)}=${encodeURIComponent(query[name])}`;

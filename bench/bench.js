@@ -11,7 +11,7 @@
  * embedded PostgreSQL under .data/bench).
  * For each target in ROUTES: a warm-up, then a fixed-time load at N connections (autocannon), with the
  * CPU time the serving process spent per request (from /proc/<pid>/stat: steadier than throughput on
- * a shared machine; the database's own CPU is not in it; its kernel part too). Then POST /wechat/login again at a fixed
+ * a shared machine; the database's own CPU is not in it) and the kernel's part of it. Then POST /wechat/login again at a fixed
  * offered rate of half its measured capacity, as an open-loop load with evenly spaced requests (p99
  * at saturation only restates throughput; see offeredLoad), the app's
  * RSS after load, and its RSS after --rss-users distinct users have logged in (real logins through the

@@ -82,7 +82,8 @@ const APP_START_ENV = Object.fromEntries(
   START[1]
     .split(/\s+/)
     .filter(Boolean)
-    .map((pair) => pair.split('=')),
+    // At the first `=`: a value may hold one too.
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
 );
 const APP_NODE_FLAGS = START[2].split(/\s+/).filter(Boolean);
 
@@ -135,10 +136,6 @@ async function waitHealthy(url, child, log) {
     await sleep(100);
   }
   throw new Error(`the app did not become healthy:\n${log()}`);
-}
-
-function rssMiB(pid) {
-  return statusMiB(pid).VmRSS;
 }
 
 /** Memory figures of /proc/<pid>/status in MiB: VmRSS, and its parts RssAnon (heap, malloc) and RssFile (mapped code). */
@@ -413,7 +410,7 @@ async function main() {
   if (RSS_USERS > 0) {
     console.log(`Logging in ${RSS_USERS} distinct new users…`);
     many = await loginManyUsers(ctxs[0], RSS_USERS);
-    many.rssMiB = rssMiB(app.pid);
+    many.rssMiB = statusMiB(app.pid).VmRSS;
   }
 
   printTable([...results.slice(0, 2), ...interleave(before, results.slice(2))], [...beforeAtHalf, ...(loginAtHalf ? [loginAtHalf] : [])], memory, many);

@@ -6,9 +6,10 @@
  * bare Fastify (the HTTP stack's ceiling) and a minimal NestJS-on-Fastify app answering
  * `{hello:'world'}` (the framework's ceiling).
  *
- * Starts, each in its own process: both baselines, the fake WeChat server, and the app
+ * Starts, each in its own process: both baselines, the fake WeChat server, the app
  * (`node dist/main.js` with the flags of `npm run start:prod`, production mode, on DATABASE_URL or an
- * embedded PostgreSQL under .data/bench).
+ * embedded PostgreSQL under .data/bench), and the login's floor (login-floor-server.js: the work
+ * every login must do, in a minimal Nest app; measured right after the login, for reference).
  * For each target in ROUTES: a warm-up, then a fixed-time load at N connections (autocannon), with the
  * CPU time the serving process spent per request (from /proc/<pid>/stat: steadier than throughput on
  * a shared machine; the database's own CPU is not in it) and the kernel's part of it. Then POST /wechat/login again at a fixed
@@ -350,6 +351,13 @@ async function main() {
     }
   }
   const ctxs = apps.map((a) => ({ appUrl: a.url, token, openIds, wechat: wechat.child }));
+  const only = args.only ? String(args.only).split(',') : ROUTES.map((r) => r.key);
+  const routes = ROUTES.filter((r) => only.includes(r.key));
+  // The login's floor (see login-floor-server.js), on the same database and fake WeChat, after the
+  // app has migrated the database and logged the pool in.
+  const floor = only.includes('login')
+    ? await forkReady('login-floor-server.js', { BENCH_APPID: APPID, BENCH_SECRET: SECRET, WECHAT_API_BASE_URL: wechat.url, DATABASE_URL: appEnv.DATABASE_URL })
+    : undefined;
 
   console.log(`Load: ${CONNECTIONS} connections, ${DURATION} s per target after ${WARMUP} s warm-up; ${USERS} users; ${process.version}\n`);
   // The machine's speed drifts within a run (on a shared machine by a third in minutes): each route is
@@ -368,8 +376,6 @@ async function main() {
   for (const key of Object.keys(baselines)) await measureBaseline(key);
   const measuredRoutes = [];
   const before = [];
-  const only = args.only ? String(args.only).split(',') : ROUTES.map((r) => r.key);
-  const routes = ROUTES.filter((r) => only.includes(r.key));
   for (const route of routes) {
     const own = baselines[route.vs] ? await measureBaseline(route.vs) : undefined;
     const measured = await loadEach(apps, async (a, i) => load(route.name + a.label, a.child.pid, await route.options(ctxs[i])));
@@ -378,6 +384,10 @@ async function main() {
       const r = Object.assign(measured[i], { key: route.key });
       if (adjacent) r.vsAdjacentBaseline = Number((r.rps / adjacent.rps).toFixed(3));
       (a === current ? measuredRoutes : before).push(r);
+    }
+    if (route.key === 'login' && floor) {
+      const floorCtx = { ...ctxs[0], appUrl: `http://127.0.0.1:${floor.port}` };
+      measuredRoutes.push(Object.assign(await load('reference: login floor', floor.child.pid, await route.options(floorCtx)), { key: 'login-floor' }));
     }
   }
   for (const key of Object.keys(baselines)) await measureBaseline(key);
@@ -434,6 +444,12 @@ async function main() {
   if (many) checks.push([`RSS after ${many.users} users ≤ ${TARGETS.rssMiB} MiB`, many.rssMiB <= TARGETS.rssMiB]);
   console.log('');
   for (const [label, ok] of checks) console.log(`${ok ? 'PASS' : 'FAIL'}  ${label}`);
+  const loginFloor = results.find((x) => x.key === 'login-floor');
+  if (login && loginFloor) {
+    console.log(
+      `\nThe login floor (the same validation, upstream call, statement and token in a minimal Nest app: bench/login-floor-server.js) used ${loginFloor.cpuUsPerRequest} µs of CPU per login, the app ${login.cpuUsPerRequest} µs.`,
+    );
+  }
 
   const out = {
     at: new Date().toISOString(),

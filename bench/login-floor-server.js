@@ -1,17 +1,18 @@
 'use strict';
 // The login's floor: what the design card's own stack costs for the work every login must do, and
 // nothing else. A minimal NestJS-on-Fastify app whose POST /wechat/login validates the app's own
-// WechatLoginRequest with the app's ValidationPipe settings, asks WeChat for the session (undici),
+// WechatLoginRequest with the app's own ValidationPipe, asks WeChat for the session (undici),
 // runs the app's login statement (pg, prepared), and signs a token (JwtService). No signature check,
 // decryption, session key, cache, guard, hooks or log line: the app's CPU per login above this
 // floor's is what those cost.
 require('reflect-metadata');
-const { Body, Controller, HttpCode, Module, Post, ValidationPipe } = require('@nestjs/common');
+const { Body, Controller, HttpCode, Module, Post } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { JwtService } = require('@nestjs/jwt');
 const { FastifyAdapter } = require('@nestjs/platform-fastify');
 const { createSecretKey, randomBytes } = require('node:crypto');
 const { Pool } = require('undici');
+const { createValidationPipe } = require('../dist/common/validation/validation-pipe.js');
 const { Sql } = require('../dist/database/sql.js');
 const { WechatUserRepository } = require('../dist/users/wechat-user.repository.js');
 const { WechatLoginRequest } = require('../dist/wechat/dto/wechat-login.request.js');
@@ -43,7 +44,7 @@ class FloorModule {}
 Module({ controllers: [LoginController] })(FloorModule);
 
 NestFactory.create(FloorModule, new FastifyAdapter(), { logger: false }).then(async (app) => {
-  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, stopAtFirstError: true }));
+  app.useGlobalPipes(createValidationPipe());
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.send?.({ ready: true, port: app.getHttpServer().address().port });
   process.on('SIGTERM', () =>

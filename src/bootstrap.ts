@@ -1,10 +1,9 @@
 import 'reflect-metadata';
-import { ValidationPipe, type DynamicModule, type ValidationError } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
-import { ValidationFailedError } from './common/errors/app-error';
 import { registerAvatarUploads } from './avatars/avatar-upload';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { createClientErrorHandler, frameworkErrorHandler } from './common/http/client-error-handler';
@@ -18,6 +17,7 @@ import { RouteMethods } from './common/http/route-methods';
 import { NestPinoLogger } from './common/logging/nest-pino-logger';
 import { createRootLogger } from './common/logging/root-logger';
 import { setupSwagger } from './common/swagger/setup-swagger';
+import { createValidationPipe } from './common/validation/validation-pipe';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
 import { keepDevelopmentSecrets } from './config/development-secrets';
 import { registerPushXmlBodyParser } from './push/push-body-parser';
@@ -157,9 +157,6 @@ function connectionsCheckingInterval(requestTimeoutMs: number): number {
   return Math.min(1000, Math.max(50, Math.floor(requestTimeoutMs / 10)));
 }
 
-/** At most this many problems in one validation error message. */
-export const MAX_VALIDATION_PROBLEMS = 10;
-
 /**
  * Global behaviour shared by every route: security headers, CORS, rate limit, validation, errors,
  * docs. Runs before `app.init()`, which registers the routes: the hooks below see every route.
@@ -181,33 +178,6 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
   registerRequestLogging(fastify, logger);
   // Nest routes Fastify's own failures (bad JSON, body too large) through the global filter too.
   app.useGlobalFilters(new AllExceptionsFilter(routeMethods));
-  app.useGlobalPipes(
-    new ValidationPipe({
-      transform: true,
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      forbidUnknownValues: true,
-      stopAtFirstError: true,
-      exceptionFactory: (errors) => new ValidationFailedError(describeValidationErrors(errors)),
-    }),
-  );
+  app.useGlobalPipes(createValidationPipe());
   setupSwagger(app, { sandbox: config.wechat.sandbox, enabled: config.http.docsEnabled });
-}
-
-/** One message naming the failed fields: at most MAX_VALIDATION_PROBLEMS, then how many more. */
-export function describeValidationErrors(errors: ValidationError[]): string {
-  const parts: string[] = [];
-  collectProblems(errors, '', parts);
-  if (parts.length === 0) return 'request body must be a JSON object';
-  const shown = parts.slice(0, MAX_VALIDATION_PROBLEMS).join('; ');
-  return parts.length > MAX_VALIDATION_PROBLEMS ? `${shown}; and ${parts.length - MAX_VALIDATION_PROBLEMS} more` : shown;
-}
-
-function collectProblems(errors: ValidationError[], prefix: string, parts: string[]): void {
-  for (const e of errors) {
-    const path = prefix ? `${prefix}.${e.property}` : e.property;
-    if (e.constraints) parts.push(...Object.values(e.constraints));
-    if (e.children?.length) collectProblems(e.children, path, parts);
-    if (!e.constraints && !e.children?.length) parts.push(`${path} is invalid`);
-  }
 }

@@ -82,6 +82,16 @@ describe('GET /health', () => {
       assert.equal(typeof health.body.message, 'string');
       assert.match(health.body.message, /database/);
       assert.doesNotMatch(health.text, /\bat .*\.js:\d+/, 'no stack trace');
+      // Successful health checks are debug lines; a failing one is an error line.
+      const lines = app.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request completed' && l.route === '/health');
+      assert.ok(
+        lines.some((l) => l.status === 503 && l.level === 50),
+        JSON.stringify(lines.slice(-3)),
+      );
+      assert.ok(
+        lines.some((l) => l.status === 200 && l.level === 20),
+        JSON.stringify(lines.slice(-3)),
+      );
     });
 
     test('PATCH /users/me (always hits the database) → 503 SERVICE_UNAVAILABLE, not 500', async () => {

@@ -52,6 +52,13 @@ describe('security headers and CORS with the defaults', () => {
     }
   });
 
+  test("the JSON routes do not get helmet's set", async () => {
+    for (const a of [await app.request('GET', '/health'), await app.request('GET', '/users/me', { token })]) {
+      assert.equal(a.status, 200);
+      for (const name of ['content-security-policy', 'x-frame-options', 'referrer-policy']) assert.equal(a.headers.get(name), null, name);
+    }
+  });
+
   test('the docs page has a content security policy that allows only its own scripts', async () => {
     const page = await app.request('GET', '/docs');
     assert.equal(page.status, 200);

@@ -1,6 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { AppError, ValidationFailedError } from '../common/errors/app-error';
+import { prependRouteHook } from '../common/http/route-hooks';
 import { AvatarTooLargeError } from './avatar.errors';
 
 /** The one route that takes multipart/form-data (PUT, and POST because wx.uploadFile only sends POST). */
@@ -31,8 +32,7 @@ export function registerAvatarUploads(fastify: FastifyInstance, maxBytes: number
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (route.url === AVATAR_UPLOAD_PATH || !methods.some((m) => BODY_METHODS.has(m))) return;
-    const existing = route.preValidation ? (Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation]) : [];
-    route.preValidation = [refuseMultipart, ...existing];
+    prependRouteHook(route, 'preValidation', refuseMultipart);
   });
 }
 

@@ -1,8 +1,10 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/decorators/public.decorator';
+import { POLLED_ROUTE } from '../common/http/request-logging';
 import { CacheHealthIndicator } from './cache.health';
 
 /** Load balancers poll health often: one real check per second at most, shared by every caller. */
@@ -26,6 +28,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @RouteConfig(POLLED_ROUTE)
   @ApiOperation({
     summary: 'Liveness and readiness: 503 when the database or the cache cannot be reached',
     description: 'Checked at most once a second; every caller in that second gets the same answer.',

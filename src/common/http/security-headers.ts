@@ -1,7 +1,9 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
 import { isDocsRoute } from '../swagger/setup-swagger';
+import { prependRouteHook } from './route-hooks';
 
 /**
  * The content security policy of the docs page, written for Swagger UI: its scripts and styles
@@ -25,15 +27,27 @@ const DOCS_CONTENT_SECURITY_POLICY = {
   },
 };
 
+/** Helmet's headers for the docs, built once (helmet's own middleware, given the policy above). */
+const docsHeaders = helmet({
+  contentSecurityPolicy: DOCS_CONTENT_SECURITY_POLICY,
+  // Same-origin isolation would only get in the way of the docs page; it embeds nothing.
+  crossOriginEmbedderPolicy: false,
+});
+
+function setDocsHeaders(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+  docsHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined));
+}
+
 /**
  * `X-Content-Type-Options: nosniff` on every answer; helmet's full set (the CSP above, frame,
  * referrer and cross-origin policies) on the docs, the only HTML the service serves; CORS for the
  * configured browser origins only (none configured: no CORS headers at all).
  *
- * Helmet is scoped to the docs routes because @fastify/helmet rebuilds its middleware on every
- * request: on every route it cost ~35 µs of CPU per request (more than a bare Fastify request),
- * for headers that mean nothing on a JSON answer. Answers written below Fastify (client errors)
- * set nosniff themselves. Must run before the routes are registered.
+ * Helmet is a hook of the docs routes alone. As a plugin (@fastify/helmet) it adds two hooks to
+ * every request of every route, one of them async, even when scoped to some routes, and rebuilds its
+ * middleware on each request of those; headers that mean nothing on a JSON answer are not worth
+ * that on every request. Answers written below Fastify (client errors) set nosniff themselves.
+ * Must run before the routes are registered.
  */
 export async function registerSecurityHeaders(app: NestFastifyApplication, corsOrigins: string[]): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
@@ -41,15 +55,8 @@ export async function registerSecurityHeaders(app: NestFastifyApplication, corsO
     reply.header('x-content-type-options', 'nosniff');
     done();
   });
-  // Route-level helmet options (set before helmet's own onRoute hook reads them).
   fastify.addHook('onRoute', (route) => {
-    if (isDocsRoute(route.url ?? '')) (route as { helmet?: object }).helmet = {};
-  });
-  await app.register(helmet, {
-    global: false,
-    contentSecurityPolicy: DOCS_CONTENT_SECURITY_POLICY,
-    // Same-origin isolation would only get in the way of the docs page; it embeds nothing.
-    crossOriginEmbedderPolicy: false,
+    if (isDocsRoute(route.url ?? '')) prependRouteHook(route, 'onRequest', setDocsHeaders);
   });
   if (corsOrigins.length) {
     await app.register(cors, {

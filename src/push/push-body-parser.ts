@@ -3,8 +3,15 @@ import { isUtf8 } from 'node:buffer';
 import { AppError, ValidationFailedError } from '../common/errors/app-error';
 import { parsePushXml, PushXmlError } from './push-xml';
 
-/** Route config flag (Nest `@RouteConfig`) of the routes that take WeChat's XML bodies. */
-export const XML_BODY_ROUTE = 'acceptsWechatXml';
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** See XML_BODY_ROUTE. */
+    acceptsWechatXml?: boolean;
+  }
+}
+
+/** Route config (Nest `@RouteConfig`) of the routes that take WeChat's XML bodies. */
+export const XML_BODY_ROUTE = { acceptsWechatXml: true };
 
 /** A parsed XML body, told apart from a JSON one so safe-mode replies keep the format. */
 export interface XmlBody {
@@ -23,8 +30,7 @@ export function isXmlBody(body: unknown): body is XmlBody {
  */
 export function registerPushXmlBodyParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-    const config = request.routeOptions?.config as unknown as Record<string, unknown> | undefined;
-    if (!config?.[XML_BODY_ROUTE]) {
+    if (request.routeOptions?.config?.acceptsWechatXml !== true) {
       return done(new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Media Type: ${request.headers['content-type'] ?? ''}`), undefined);
     }
     if (body.length === 0) return done(new ValidationFailedError('Body cannot be empty'), undefined);

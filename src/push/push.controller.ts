@@ -38,7 +38,7 @@ const UrlCheck = (of: string) =>
 const Message = (of: string) =>
   applyDecorators(
     HttpCode(200),
-    RouteConfig({ [XML_BODY_ROUTE]: true }),
+    RouteConfig(XML_BODY_ROUTE),
     Header('content-type', 'text/plain; charset=utf-8'),
     Header('cache-control', 'no-store'),
     ApiOperation({

@@ -6,7 +6,6 @@ import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../src/auth/authenticated-user';
 import type { WechatAppSettings } from '../src/config/configuration';
 import { MIGRATIONS } from '../src/database/migrations';
 import { CreateWechatIdentity1764400000000, ONE_APP_PLACEHOLDER } from '../src/database/migrations/1764400000000-create-wechat-identity';
-import { SessionKeysPerApp1764410000000 } from '../src/database/migrations/1764410000000-session-keys-per-app';
 import { PHONE_NUMBER_PATH, STABLE_TOKEN_PATH } from '../src/sandbox/wechat-simulator';
 import { startTestApp, TEST_APPID, TEST_JWT_SECRET, TEST_SECRET, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -16,7 +15,8 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
  * with its rows and its tokens, opened by this version.
  */
 
-const ONE_APP_MIGRATIONS = MIGRATIONS.filter((m) => m !== CreateWechatIdentity1764400000000 && m !== SessionKeysPerApp1764410000000);
+/** The one-app version's migrations: every one before the identities. */
+const ONE_APP_MIGRATIONS = MIGRATIONS.slice(0, MIGRATIONS.indexOf(CreateWechatIdentity1764400000000));
 const MEMBER: WechatAppSettings = { appId: 'wxMember00000000b', secret: 'member-secret-0123456789' };
 
 /** A token exactly as the one-app version issued it: no `app` claim. */

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
+import { Client } from 'pg';
 import type { WechatAppSettings } from '../src/config/configuration';
 import { buildWechatPush, type PushCredentials } from '../src/sandbox/wechat-push-sender';
 import { CHECK_SESSION_PATH, JSCODE2SESSION_PATH, PHONE_NUMBER_PATH, STABLE_TOKEN_PATH } from '../src/sandbox/wechat-simulator';
+import { eventually } from './support/client-support';
 import { type HttpAnswer, startTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
@@ -355,6 +357,41 @@ describe('several mini programs: three apps', () => {
       const me = ok(await app.request('GET', '/users/me', { token: answers[0].body.token }));
       assert.equal(me.openId, rows.find((r) => r.app_id === STAFF.appId)!.open_id);
       assert.equal(me.identities.length, 3);
+    }
+  });
+
+  test("a login that waited for another app's first login of the same person returns and caches both identities", async () => {
+    const unionId = newUnionId();
+    const staff = ok(await app.login({ appId: STAFF.appId, unionId }));
+    const userId = staff.user.id;
+    const memberOpenId = `oMember${unionId}`;
+    const other = new Client({ connectionString: app.db.url });
+    await other.connect();
+    try {
+      // Another instance's first login in the member app, caught before it commits: the identity is
+      // inserted and the user row updated (so locked) in one transaction.
+      await other.query('BEGIN');
+      await other.query('INSERT INTO wechat_identity (user_id, app_id, open_id, union_id) VALUES ($1, $2, $3, $4)', [userId, MEMBER.appId, memberOpenId, unionId]);
+      await other.query('UPDATE wechat_user SET updated_at = now() WHERE id = $1', [userId]);
+      const again = app.login({ appId: STAFF.appId, unionId });
+      // The login's update waits for that lock; then the other transaction commits.
+      await eventually(async () => {
+        const [{ waiting }] = await app.db.query<{ waiting: number }>(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE "wechat_user"%'`,
+        );
+        return waiting > 0 ? true : undefined;
+      });
+      await other.query('COMMIT');
+      const answer = ok(await again);
+      const both = [
+        { appId: STAFF.appId, openId: staff.user.openId },
+        { appId: MEMBER.appId, openId: memberOpenId },
+      ];
+      assert.deepEqual(answer.user.identities, both, 'the login answer');
+      const me = ok(await app.request('GET', '/users/me', { token: answer.token }));
+      assert.deepEqual(me.identities, both, 'the cached user');
+    } finally {
+      await other.end().catch(() => undefined);
     }
   });
 

@@ -28,10 +28,12 @@ export interface UserRecord {
 /**
  * Every column a read returns, in one place, with the user's identities (one per mini program,
  * oldest first) so the cached record answers `identities` and per-app openids without a query.
+ * They come from a function with a snapshot of its own, not a subquery: an UPDATE that waited for a
+ * first login in another app returns that login's revision, so it must see its identity too
+ * (migration 1764420000000 says why).
  */
 const COLUMNS = `"id", "open_id", "union_id", "nickname", "avatar_url", "avatar_pending_url", "gender", "country", "province", "city", "mobile", "mobile_verified_at", "created_at", "updated_at", "token_version", "revision", "deleted_at",
-  (SELECT COALESCE(json_agg(json_build_object('appId', i."app_id", 'openId', i."open_id") ORDER BY i."id"), '[]'::json)
-   FROM "wechat_identity" i WHERE i."user_id" = "wechat_user"."id") AS "identities"`;
+  "wechat_user_identities"("wechat_user"."id") AS "identities"`;
 
 /** What a statement on `wechat_user` written elsewhere (the avatar flow) returns for `UsersService.rememberRow`. */
 export const WECHAT_USER_COLUMNS = COLUMNS;

@@ -6,6 +6,7 @@ import { AvatarsAndContentChecks1764300000000 } from './1764300000000-avatars-an
 import { EncryptMobile1764310000000 } from './1764310000000-encrypt-mobile';
 import { CreateWechatIdentity1764400000000 } from './1764400000000-create-wechat-identity';
 import { SessionKeysPerApp1764410000000 } from './1764410000000-session-keys-per-app';
+import { UserIdentitiesFunction1764420000000 } from './1764420000000-user-identities-function';
 
 /** Every migration, in order. Listed explicitly so the compiled app never depends on file globs. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   EncryptMobile1764310000000,
   CreateWechatIdentity1764400000000,
   SessionKeysPerApp1764410000000,
+  UserIdentitiesFunction1764420000000,
 ];

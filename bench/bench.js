@@ -90,6 +90,8 @@ const APP_START_ENV = Object.fromEntries(
 const APP_NODE_FLAGS = START[2].split(/\s+/).filter(Boolean);
 
 const children = [];
+/** The embedded PostgreSQL of this run, when DATABASE_URL is not set; stopped last, whatever happens. */
+let embedded;
 
 function parseArgs(argv) {
   const out = {};
@@ -322,7 +324,6 @@ async function main() {
     DATA_DIR: join(root, '.data', 'bench'),
     ...APP_START_ENV,
   };
-  let embedded;
   if (process.env.DATABASE_URL) {
     appEnv.DATABASE_URL = process.env.DATABASE_URL;
   } else {
@@ -478,7 +479,7 @@ async function main() {
   const file = join(__dirname, 'results', `bench-${out.at.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   console.log(`\nWritten to ${file.replace(root + '/', '')}`);
-  await shutdown(embedded);
+  await shutdown();
 }
 
 /** Uploads a generated avatar as wx.uploadFile does; its URL (served while WeChat's check is pending too). */
@@ -557,7 +558,7 @@ function buildRevision(ref) {
 /** Starts one app process (`node <main>`) and waits until /health answers. */
 async function startApp(label, main, env, port) {
   let log = '';
-  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'profiles')}`] : process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'profiles')}`] : (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // Production wants https for PUBLIC_BASE_URL (WeChat fetches avatars from it); the bench reads the id off it.
   const child = spawn(process.execPath, [...APP_NODE_FLAGS, ...nodeArgs, main], {
     env: { ...env, PORT: String(port), PUBLIC_BASE_URL: `https://127.0.0.1:${port}` },
@@ -598,14 +599,30 @@ function printTable(results, atHalf, memory, many) {
   if (many) console.log(`app RSS after ${many.users} distinct users logged in: ${many.rssMiB} MiB (${many.seconds} s, ${many.failed} failed)`);
 }
 
-async function shutdown(embedded) {
+async function shutdown() {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
   if (embedded) await embedded.stop();
 }
 
+/**
+ * Ends a run that failed or was stopped: the processes it started, then the embedded server, last
+ * (an app that did not start, a failed setup login, Ctrl-C): a server left running would hold
+ * .data/bench and stop the next run.
+ */
+async function abort(code) {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await embedded?.stop().catch((stopFailed) => console.error(stopFailed));
+  process.exit(code);
+}
+
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+])
+  process.once(signal, () => void abort(code));
+
 main().catch(async (err) => {
   console.error(err);
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  process.exit(1);
+  await abort(1);
 });

@@ -1,5 +1,4 @@
 import { createKeyv as createMemoryKeyv } from '@cacheable/memory';
-import { createKeyv as createRedisKeyv } from '@keyv/redis';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { getConfigToken } from '@nestjs/config';
@@ -7,7 +6,7 @@ import type { CacheSettings } from '../config/configuration';
 import { DATABASE_IDENTITY } from '../database/database-identity';
 import { AppCache } from './app-cache';
 import { DistributedLock, InProcessLock, RedisLock } from './distributed-lock';
-import { redisClientOptions, throttledRedisErrorLog } from './redis';
+import { redisClientOptions, redisPackage, throttledRedisErrorLog } from './redis';
 import { MemoryVersionedCache, RedisVersionedCache, VersionedCache } from './versioned-cache';
 
 /** The in-process user cache's budget: with the other in-process state, an instance stays well under 256 MiB. */
@@ -16,6 +15,7 @@ const MEMORY_CACHE_BYTES = 24 * 1024 * 1024;
 /**
  * cache-manager over Keyv: Redis when REDIS_URL is set (shared by every instance), otherwise an
  * in-process LRU that stays bounded whatever the number of users. The lock follows the same choice.
+ * Without REDIS_URL the Redis client package is never loaded (see redisPackage).
  */
 @Global()
 @Module({
@@ -27,12 +27,14 @@ const MEMORY_CACHE_BYTES = 24 * 1024 * 1024;
         // Both return a Keyv; the cast bridges two copies of Keyv's type declarations.
         stores: [
           (settings.redisUrl
-            ? createRedisKeyv(redisClientOptions(settings.redisUrl), {
-                namespace: 'wxlogin',
-                keyPrefixSeparator: ':',
-                throwOnErrors: true,
-                throwOnConnectError: true,
-              }).on('error', throttledRedisErrorLog(new Logger('Cache'), 'Redis'))
+            ? redisPackage()
+                .createKeyv(redisClientOptions(settings.redisUrl), {
+                  namespace: 'wxlogin',
+                  keyPrefixSeparator: ':',
+                  throwOnErrors: true,
+                  throwOnConnectError: true,
+                })
+                .on('error', throttledRedisErrorLog(new Logger('Cache'), 'Redis'))
             : // Values are never mutated after a set, so no defensive clone; one map, no key hashing.
               createMemoryKeyv({ lruSize: 10_000, useClone: false, storeHashSize: 1 })) as any, // eslint-disable-line @typescript-eslint/no-explicit-any -- see above
         ],

@@ -398,6 +398,16 @@ describe('POST /wechat/login', () => {
       await assertNoRow(openId);
     });
 
+    test('an answer that trickles in, 8 bytes every 250 ms, is cut off at the timeout (1500 ms) for the whole exchange → 503', async () => {
+      // Each chunk comes well within 1500 ms of the last, so only a bound on the whole exchange stops it;
+      // the full answer would take about 4 s.
+      const { res, openId } = await loginWithFault({ kind: 'drip', ms: 250 }, 1);
+      assertError(res, 503, 'WECHAT_UNAVAILABLE');
+      assert.match(res.body.message, /no answer within 1500 ms/);
+      assert.equal(app.wechat.countRequests(JSCODE2SESSION_PATH), 1);
+      await assertNoRow(openId);
+    });
+
     test('an unknown errcode (40013) → 502 WECHAT_BAD_RESPONSE', async () => {
       const { res, openId } = await loginWithFault({ errcode: 40013 });
       assertError(res, 502, 'WECHAT_BAD_RESPONSE');

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { isHang, type SimResponse, type WechatSimulator } from './wechat-simulator';
 
 const MAX_BODY_BYTES = 64 * 1024;
+const DRIP_BYTES = 8;
 const TOO_LARGE = Symbol('too large');
 
 export interface WechatSimulatorServer {
@@ -120,5 +121,18 @@ function send(res: ServerResponse, answer: SimResponse): void {
     'content-length': Buffer.byteLength(answer.body),
   };
   res.writeHead(answer.status, headers);
-  res.end(answer.body);
+  if (!answer.dripMs) return void res.end(answer.body);
+  res.flushHeaders();
+  const bytes = Buffer.from(answer.body);
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return void clearInterval(timer);
+    res.write(bytes.subarray(sent, sent + DRIP_BYTES));
+    sent += DRIP_BYTES;
+    if (sent >= bytes.length) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, answer.dripMs);
+  res.on('close', () => clearInterval(timer));
 }

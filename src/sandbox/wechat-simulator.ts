@@ -320,8 +320,11 @@ export class WechatSimulator {
     const request: SimRequest = { method: req.method.toUpperCase(), path: req.path, query: req.query ?? {}, body: req.body };
     this.record(request);
     const intercepted = await this.intercept(request);
-    if (intercepted) return intercepted;
+    return intercepted ?? this.answer(request);
+  }
 
+  /** The route's own answer to a recorded request. */
+  protected async answer(request: SimRequest): Promise<SimResponse> {
     const route = this.routes[request.path];
     if (!route) return json({ errcode: -1, errmsg: 'not found' }, JSON_TYPE, 404);
     if (route.method !== request.method) return wxError(route.method === 'GET' ? 43001 : 43002);

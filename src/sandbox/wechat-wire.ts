@@ -24,6 +24,8 @@ export interface SimResponse {
   body: string;
   /** Set by a 'hang' fault: the HTTP layer must never answer (see {@link HANG}). */
   hang?: true;
+  /** Set by a 'drip' fault: the headers at once, then the body a few bytes at a time, this many ms apart. */
+  dripMs?: number;
 }
 
 /** Marker answer of a 'hang' fault: send nothing, keep the connection open. */

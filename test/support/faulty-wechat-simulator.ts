@@ -3,9 +3,17 @@ import { HANG, JSON_TYPE, type SimRequest, type SimResponse, WechatSimulator, wx
 
 /**
  * What a WeChat request can go wrong with, for tests: an errcode, a gateway page, HTTP 500, no answer, a
- * delay, or an answer held back until the test lets it go (`until` resolves).
+ * delay, an answer held back until the test lets it go (`until` resolves), or the normal answer sent a
+ * few bytes at a time (`drip`, every `ms`: a slow link or a stalled proxy that never goes quiet).
  */
-export type Fault = { errcode: number; errmsg?: string } | { kind: 'html' } | { kind: 'http500' } | { kind: 'hang' } | { kind: 'delay'; ms: number } | { kind: 'hold'; until: Promise<void> };
+export type Fault =
+  | { errcode: number; errmsg?: string }
+  | { kind: 'html' }
+  | { kind: 'http500' }
+  | { kind: 'hang' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hold'; until: Promise<void> }
+  | { kind: 'drip'; ms: number };
 
 interface QueuedFault {
   fault: Fault;
@@ -42,6 +50,7 @@ export class FaultyWechatSimulator extends WechatSimulator {
 
   protected async intercept(request: SimRequest): Promise<SimResponse | undefined> {
     const fault = this.takeFault(request.path);
+    if (fault && 'kind' in fault && fault.kind === 'drip') return { ...(await this.answer(request)), dripMs: fault.ms };
     return fault ? this.applyFault(fault) : undefined;
   }
 
@@ -80,6 +89,8 @@ export class FaultyWechatSimulator extends WechatSimulator {
       case 'hold':
         await fault.until;
         return undefined;
+      case 'drip':
+        return undefined; // see intercept
     }
   }
 }

@@ -114,8 +114,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
         // While closing, requests still arriving get our 503 (registerDrainingAnswer).
         return503OnClosing: false,
         genReqId: requestId,
-        // A hop count is documented by Fastify (proxy-addr) though missing from its typings.
-        trustProxy: config.http.trustProxy as boolean | string,
+        trustProxy: trustProxyOption(config.http.trustProxy),
         // Request headers must arrive within REQUEST_TIMEOUT_MS (the body: registerBodyTimeout).
         // Node only checks every connectionsCheckingInterval (30 s by default): check often enough
         // that the 408 comes within a fraction of the timeout.
@@ -180,4 +179,13 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
   app.useGlobalFilters(new AllExceptionsFilter(routeMethods));
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app, { sandbox: config.wechat.sandbox, enabled: config.http.docsEnabled });
+}
+
+/**
+ * Fastify's `trustProxy`. The installed Fastify trusts no hop at all for a bare number (so that a client
+ * reaching the service directly cannot name itself in X-Forwarded-For); a hop count is meant for a
+ * service reachable only through its load balancers, and is given as the documented function form.
+ */
+function trustProxyOption(trust: boolean | number | string): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }

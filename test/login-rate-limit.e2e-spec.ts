@@ -79,6 +79,28 @@ describe('login rate limit behind a proxy (TRUST_PROXY=true)', () => {
   });
 });
 
+describe('login rate limit behind one load balancer (TRUST_PROXY=1)', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ env: { LOGIN_RATE_LIMIT: '3', TRUST_PROXY: '1' } });
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  test('the address the balancer appended names the client; what the client wrote before it does not', async () => {
+    // The balancer appends the address it saw: whatever a client puts in front cannot make it someone else.
+    for (const forwarded of ['203.0.113.5', '198.51.100.11, 203.0.113.5', '198.51.100.12, 203.0.113.5']) {
+      assert.equal((await attempt(app, { 'x-forwarded-for': forwarded })).status, 400);
+    }
+    assertLimited(await attempt(app, { 'x-forwarded-for': '198.51.100.13, 203.0.113.5' }));
+    // Another client behind the same balancer still gets in.
+    const issued = app.wechat.issueLoginCode({ nickName: 'Other' });
+    const other = await app.request('POST', '/wechat/login', { body: { code: issued.code }, headers: { 'x-forwarded-for': '203.0.113.6' } });
+    assert.equal(other.status, 200, other.text);
+  });
+});
+
 describe('LOGIN_RATE_LIMIT default and 0', () => {
   let limited: TestApp;
   let unlimited: TestApp;

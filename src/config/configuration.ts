@@ -1,3 +1,4 @@
+import { isIP, isIPv4 } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { type AvatarSettings, type DataProtectionSettings, loadProfileSettings } from './profile-settings';
@@ -314,11 +315,11 @@ function loadHttpSettings(env: Env, production: boolean, int: (name: string, def
   const trustRaw = env.TRUST_PROXY?.trim() ?? '';
   let trustProxy: HttpSettings['trustProxy'] = false;
   if (/^(true|false)$/i.test(trustRaw)) trustProxy = trustRaw.toLowerCase() === 'true';
-  else if (/^\d+$/.test(trustRaw)) trustProxy = Number(trustRaw);
+  else if (/^\d{1,2}$/.test(trustRaw)) trustProxy = Number(trustRaw);
   else if (trustRaw) {
-    // proxy-addr (Fastify's) accepts addresses, CIDRs and the names loopback, linklocal, uniquelocal.
-    if (trustRaw.split(',').every((part) => /^[0-9a-f.:/]+$|^(loopback|linklocal|uniquelocal)$/i.test(part.trim()))) trustProxy = trustRaw;
-    else problems.push(`TRUST_PROXY must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs (got "${trustRaw}")`);
+    const bad = trustRaw.split(',').filter((part) => !isProxyAddress(part.trim()));
+    if (bad.length === 0) trustProxy = trustRaw;
+    else problems.push(`TRUST_PROXY must be true, false, a number of proxy hops (0–99), or comma-separated proxy addresses/CIDRs (not ${bad.map((b) => `"${b.trim()}"`).join(', ')})`);
   }
 
   const corsOrigins = (env.CORS_ORIGINS ?? '')
@@ -346,4 +347,15 @@ function isOrigin(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What proxy-addr (Fastify's) takes: an address, a CIDR, an IPv4 address/netmask, or loopback, linklocal, uniquelocal. */
+function isProxyAddress(part: string): boolean {
+  if (/^(loopback|linklocal|uniquelocal)$/i.test(part)) return true;
+  const [address, range, ...rest] = part.split('/');
+  const version = isIP(address);
+  if (!version || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
+  return version === 4 && isIPv4(range);
 }

@@ -37,4 +37,13 @@ describe('HTTP edge settings', () => {
       );
     assert.equal(found.filter((p) => p.startsWith('CORS_ORIGINS')).length, 2, found.join(' | '));
   });
+
+  test('TRUST_PROXY addresses are checked at start, not at the first request', () => {
+    assert.equal(http({ TRUST_PROXY: '10.0.0.0/8, ::1, fd00::/8, 192.168.0.0/255.255.0.0, linklocal' }).trustProxy, '10.0.0.0/8, ::1, fd00::/8, 192.168.0.0/255.255.0.0, linklocal');
+    for (const bad of ['abc', '10.0.0.0/99', '::1/129', '10.0.0.1/8/8', '999.1.1.1', '10.0.0.0/', '123']) {
+      const found = problems({ TRUST_PROXY: bad });
+      assert.equal(found.length, 1, `${bad}: ${found.join(' | ')}`);
+      assert.match(found[0], /^TRUST_PROXY must be/);
+    }
+  });
 });

@@ -564,6 +564,9 @@ describe('POST /wechat/login', () => {
       { name: 'empty code', field: 'code', body: (b) => ({ ...b, code: '' }) },
       { name: 'code not a string', field: 'code', body: (b) => ({ ...b, code: 12345 }) },
       { name: 'code over 128 chars', field: 'code', body: (b) => ({ ...b, code: 'a'.repeat(129) }) },
+      // Valid JSON (an escaped lone surrogate) that is not valid Unicode: it could not go into WeChat's query string.
+      { name: 'code with a lone surrogate', field: 'code', body: (b) => ({ ...b, code: `${b.code}\ud800` }) },
+      { name: 'code with NUL', field: 'code', body: (b) => ({ ...b, code: `${b.code}\u0000` }) },
       { name: 'rawData without signature', field: 'signature', body: ({ signature: _s, ...rest }) => rest },
       { name: 'signature without rawData', field: 'rawData', body: ({ rawData: _r, ...rest }) => rest },
       { name: 'signature not hex', field: 'signature', body: (b) => ({ ...b, signature: 'z'.repeat(40) }) },

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { EncryptedDataField, EncryptedDataIvField } from './encrypted-data-fields';
+import { IsStorableText } from '../../common/validation/is-storable-text';
 import { IsJsonObjectString } from './validators';
 
 const withRawData = (o: WechatLoginRequest) => o.rawData !== undefined || o.signature !== undefined;
@@ -11,6 +12,8 @@ export class WechatLoginRequest {
   @ApiProperty({ description: 'The temporary login code from `wx.login()`: valid once, for 5 minutes', minLength: 1, maxLength: 128, example: '0a3Xk0ll2dCl0e4nGWll2ex1Vd3Xk0lH' })
   @IsString()
   @Length(1, 128)
+  // It travels in WeChat's query string: text that is not valid Unicode could not be encoded there.
+  @IsStorableText(128)
   code: string;
 
   @ApiPropertyOptional({

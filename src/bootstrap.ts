@@ -101,7 +101,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
         },
       };
       logger.warn(
-        `SANDBOX MODE: no WeChat credentials are set, so a built-in fake WeChat answers at ${config.wechat.apiBaseUrl} ` +
+        `SANDBOX MODE: no WeChat credentials are set, so ${settings.wechat.apiBaseUrlSet ? 'the fake WeChat named by WECHAT_API_BASE_URL' : 'a built-in fake WeChat'} answers at ${config.wechat.apiBaseUrl} ` +
           `for ${config.wechat.apps.length === 1 ? 'mini program' : 'mini programs'} ${config.wechat.apps.map((a) => a.appId).join(', ')}. ` +
           'It logs anyone in as any openid: never point it at real users. Get login data from POST /sandbox/wx-login.',
       );

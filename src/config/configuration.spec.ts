@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { parseEnv } from 'node:util';
 import { keepDevelopmentSecrets } from './development-secrets';
 import { ConfigError, type Env, loadConfig, parseDuration, SANDBOX_APPID } from './configuration';
 
@@ -87,6 +88,22 @@ describe('loadConfig defaults', () => {
     assert.equal(c.app.dataDir, '/var/lib/wx');
     assert.equal(c.jwt.secret, SECRET32);
     assert.equal(c.jwt.generated, false);
+  });
+
+  test('.env.example copied to .env behaves as no configuration at all: the sandbox, with its built-in fake WeChat', () => {
+    const example = parseEnv(readFileSync(join(process.cwd(), '.env.example'), 'utf8')) as Env;
+    const c = dev(example);
+    assert.equal(c.wechat.sandbox, true);
+    assert.equal(c.wechat.apiBaseUrlSet, false);
+    // Everything but the secrets generated afresh by each load.
+    const settled = (config: ReturnType<typeof dev>) => ({ ...config, jwt: { ...config.jwt, secret: '' }, dataProtection: undefined });
+    assert.deepEqual(settled(c), settled(dev({})));
+  });
+
+  test('in the sandbox, a WECHAT_API_BASE_URL naming WeChat itself does not replace the built-in fake; another fake does', () => {
+    for (const url of ['https://api.weixin.qq.com', 'https://sh.api.weixin.qq.com/']) assert.equal(dev({ WECHAT_API_BASE_URL: url }).wechat.apiBaseUrlSet, false, url);
+    assert.equal(dev({ WECHAT_API_BASE_URL: 'http://127.0.0.1:9999' }).wechat.apiBaseUrlSet, true);
+    assert.equal(dev({ WECHAT_APPID: 'wxabc', WECHAT_SECRET: 'sec', WECHAT_API_BASE_URL: 'https://api.weixin.qq.com' }).wechat.apiBaseUrlSet, true);
   });
 
   test('WECHAT_API_BASE_URL: trailing slashes are stripped', () => {

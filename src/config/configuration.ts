@@ -253,7 +253,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const wechat: WechatSettings = {
     apps,
     apiBaseUrl: (apiBaseUrl ?? DEFAULT_WECHAT_BASE).replace(/\/+$/, ''),
-    apiBaseUrlSet: apiBaseUrl !== undefined,
+    // The sandbox's appids are not WeChat's: a .env copied from .env.example naming the real server still gets the built-in fake.
+    apiBaseUrlSet: apiBaseUrl !== undefined && !(sandbox && /(^|\.)weixin\.qq\.com$/i.test(new URL(apiBaseUrl).hostname)),
     timeoutMs: int('WECHAT_TIMEOUT_MS', 5000, 50, 120_000),
     sandbox,
   };

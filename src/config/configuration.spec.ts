@@ -131,6 +131,8 @@ describe('loadConfig in production', () => {
     for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATABASE_URL', 'PUBLIC_BASE_URL']) {
       const err = configError({ ...PROD_OK, [name]: undefined });
       assert.match(err.message, new RegExp(name), `missing ${name}`);
+      // The way out through WECHAT_APPS is offered only where it helps.
+      assert.equal(err.message.includes('WECHAT_APPS instead'), name.startsWith('WECHAT_'), `missing ${name}: ${err.message}`);
     }
   });
 
@@ -247,6 +249,11 @@ describe('parseDuration', () => {
 
   test('anything else is undefined', () => {
     for (const bad of ['', 'soon', '0', '0h', '-1', '1.5h', '2w', 'h', '1h30m', '1e3']) assert.equal(parseDuration(bad), undefined, bad);
+  });
+
+  test('at most a year (a typo must not mint tokens that never expire)', () => {
+    assert.equal(parseDuration('365d'), 365 * 86400);
+    for (const long of ['366d', '8761h', '99999999999999999999d', '0000000000000000000000001', '31536001']) assert.equal(parseDuration(long), undefined, long);
   });
 });
 

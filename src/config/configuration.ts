@@ -1,6 +1,7 @@
 import { isIP, isIPv4 } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
+import { type IntegerSetting, integerSetting } from './integer-setting';
 import { type AvatarSettings, type DataProtectionSettings, loadProfileSettings } from './profile-settings';
 
 /** Typed configuration, one object per namespace. Parsed once from the environment at boot. */
@@ -149,13 +150,16 @@ export function sandboxAppId(index: number): string {
 
 /** Parses `7d`, `2h`, `30m`, `45s` or plain seconds. */
 export function parseDuration(value: string): number | undefined {
-  const m = /^\s*(\d+)\s*(s|m|h|d)?\s*$/i.exec(value);
+  const m = /^\s*(\d{1,9})\s*(s|m|h|d)?\s*$/i.exec(value);
   if (!m) return undefined;
   const n = Number(m[1]);
   const unit = (m[2] ?? 's').toLowerCase();
   const seconds = n * { s: 1, m: 60, h: 3600, d: 86400 }[unit as 's' | 'm' | 'h' | 'd'];
-  return seconds > 0 ? seconds : undefined;
+  return seconds > 0 && seconds <= MAX_TOKEN_LIFETIME_SECONDS ? seconds : undefined;
 }
+
+/** A token outliving a year is a typo, not a policy (and its `exp` must stay a small integer). */
+const MAX_TOKEN_LIFETIME_SECONDS = 365 * 86400;
 
 function blank(v: string | undefined): v is undefined {
   return v === undefined || v.trim() === '';
@@ -174,17 +178,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   if (!NODE_ENVS.includes(nodeEnv)) problems.push(`NODE_ENV must be one of ${NODE_ENVS.join(', ')} (got "${nodeEnv}")`);
   const production = nodeEnv === 'production';
 
-  const int = (name: string, def: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (blank(raw)) return def;
-    // Plain decimal digits only: Number() would also take "0x1F90", "1e3" or " 12 ".
-    const n = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-      return def;
-    }
-    return n;
-  };
+  const int = integerSetting(env, problems);
   const url = (name: string, protocols: string[]): string | undefined => {
     const raw = env[name];
     if (blank(raw)) return undefined;
@@ -201,7 +195,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const appsRaw = env.WECHAT_APPS?.trim() ?? '';
   if (production) {
     const missing = [...(appsRaw ? [] : ['WECHAT_APPID', 'WECHAT_SECRET']), 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATABASE_URL'].filter((k) => blank(env[k]));
-    if (missing.length) problems.push(`NODE_ENV=production requires ${missing.join(', ')}${appsRaw ? '' : ' (or WECHAT_APPS instead of WECHAT_APPID/WECHAT_SECRET)'}`);
+    const credentialsMissing = missing.some((k) => k.startsWith('WECHAT_'));
+    if (missing.length) problems.push(`NODE_ENV=production requires ${missing.join(', ')}${credentialsMissing ? ' (or WECHAT_APPS instead of WECHAT_APPID/WECHAT_SECRET)' : ''}`);
   }
 
   const logLevel = (env.LOG_LEVEL?.trim() || 'info').toLowerCase();
@@ -270,7 +265,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   let expiresInSeconds = 7 * 86400;
   if (!blank(env.JWT_EXPIRES_IN)) {
     const parsed = parseDuration(env.JWT_EXPIRES_IN);
-    if (parsed === undefined) problems.push('JWT_EXPIRES_IN must be seconds or a duration like 2h, 7d');
+    if (parsed === undefined) problems.push(`JWT_EXPIRES_IN must be seconds or a duration like 2h, 7d, at most 365d (got "${env.JWT_EXPIRES_IN}")`);
     else expiresInSeconds = parsed;
   }
 
@@ -282,7 +277,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
   const cache: CacheSettings = { redisUrl: url('REDIS_URL', ['redis:', 'rediss:']) };
 
   const http = loadHttpSettings(env, production, int, problems);
-  const { avatars, dataProtection } = loadProfileSettings(env, app, problems);
+  const { avatars, dataProtection } = loadProfileSettings(env, app, int, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return { app, database, cache, wechat, jwt: { secret: jwtSecret, expiresInSeconds, generated }, http, avatars, dataProtection };
@@ -303,7 +298,7 @@ export interface HttpSettings {
   corsOrigins: string[];
 }
 
-function loadHttpSettings(env: Env, production: boolean, int: (name: string, def: number, min: number, max: number) => number, problems: string[]): HttpSettings {
+function loadHttpSettings(env: Env, production: boolean, int: IntegerSetting, problems: string[]): HttpSettings {
   const bool = (name: string, def: boolean): boolean => {
     const raw = env[name]?.trim().toLowerCase();
     if (!raw) return def;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { integerSetting } from './integer-setting';
 import { dataKeyId, loadProfileSettings, parseDataKey } from './profile-settings';
 
 const KEY = Buffer.alloc(32, 9).toString('base64');
@@ -8,7 +9,7 @@ const prod = { ...dev, production: true };
 
 function load(env: Record<string, string>, app = dev) {
   const problems: string[] = [];
-  const settings = loadProfileSettings(env, app, problems);
+  const settings = loadProfileSettings(env, app, integerSetting(env, problems), problems);
   return { ...settings, problems };
 }
 
@@ -41,6 +42,11 @@ describe('profile settings', () => {
         name,
       );
     assert.equal(parseDataKey(Buffer.alloc(31).toString('base64')), undefined);
+  });
+
+  test('AVATAR_MAX_BYTES is plain decimal digits, as every number', () => {
+    for (const bad of ['0x10', '1e3', ' 100 ', '-0', '1.5', '20971521']) assert.equal(load({ AVATAR_MAX_BYTES: bad }).problems.length, 1, bad);
+    assert.equal(load({ AVATAR_MAX_BYTES: '1000' }).avatars.maxBytes, 1000);
   });
 
   test('production: PUBLIC_BASE_URL required (https) while avatars are on; AVATAR_MAX_BYTES=0 turns them off', () => {

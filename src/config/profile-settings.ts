@@ -1,4 +1,5 @@
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import type { IntegerSetting } from './integer-setting';
 
 /** Avatar uploads and the URL WeChat's image check fetches them from. */
 export interface AvatarSettings {
@@ -49,15 +50,15 @@ export function parseDataKey(text: string): DataKey | undefined {
  * are added to `problems` so one failed start names all of them. Outside production an unset
  * DATA_ENCRYPTION_KEY gets a random key for this process, marked `generated` (see keepDevelopmentSecrets).
  */
-export function loadProfileSettings(env: Env, app: { production: boolean; port: number; dataDir: string }, problems: string[]): { avatars: AvatarSettings; dataProtection: DataProtectionSettings } {
+export function loadProfileSettings(
+  env: Env,
+  app: { production: boolean; port: number; dataDir: string },
+  int: IntegerSetting,
+  problems: string[],
+): { avatars: AvatarSettings; dataProtection: DataProtectionSettings } {
   const blank = (v: string | undefined) => v === undefined || v.trim() === '';
 
-  let maxBytes = DEFAULT_AVATAR_MAX_BYTES;
-  if (!blank(env.AVATAR_MAX_BYTES)) {
-    const n = Number(env.AVATAR_MAX_BYTES);
-    if (!Number.isInteger(n) || n < 0 || n > 20 * 1024 * 1024) problems.push(`AVATAR_MAX_BYTES must be an integer from 0 to ${20 * 1024 * 1024} (got "${env.AVATAR_MAX_BYTES}")`);
-    else maxBytes = n;
-  }
+  const maxBytes = int('AVATAR_MAX_BYTES', DEFAULT_AVATAR_MAX_BYTES, 0, 20 * 1024 * 1024);
 
   let publicBaseUrl = `http://localhost:${app.port}`;
   if (!blank(env.PUBLIC_BASE_URL)) {

@@ -125,7 +125,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
         // The router's own refusals (a URL that does not decode) in our JSON shape.
         frameworkErrors: frameworkErrorHandler,
       }),
-      { bufferLogs: true, abortOnError: false, bodyParser: false },
+      // Our logger from the first line: a start that fails (the database unreachable) logs JSON too.
+      { logger: new NestPinoLogger(logger), abortOnError: false, bodyParser: false },
     );
     // Nest's close() destroys providers (database pool, WeChat client) before it closes the HTTP
     // server; stop accepting and let in-flight requests finish first.
@@ -141,7 +142,6 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
       }
       await app.close();
     });
-    app.useLogger(new NestPinoLogger(logger));
     await configureApp(app, config, logger);
     await app.init();
     return { app, config, logger, simulator, close: cleanup };

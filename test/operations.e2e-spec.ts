@@ -216,4 +216,36 @@ describe('operations', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  test('a production start that cannot reach its database exits 1, its log JSON lines a collector can read', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        WECHAT_APPID: TEST_APPID,
+        WECHAT_SECRET: TEST_SECRET,
+        JWT_SECRET: TEST_JWT_SECRET,
+        DATA_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+        PUBLIC_BASE_URL: 'https://api.example.com',
+        // Nothing listens there: connecting is refused, and retried a few times.
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${await freeLoopbackPort()}/nowhere`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 1, output);
+    const lines = output.split('\n').filter(Boolean);
+    assert.match(lines.join('\n'), /Unable to connect to the database/);
+    // Every line is one JSON record, but the last words on stderr for a human.
+    for (const line of lines.filter((l) => !l.startsWith('Failed to start:'))) assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
+    assert.ok(
+      lines.some((l) => /^Failed to start: .*ECONNREFUSED/.test(l)),
+      output,
+    );
+  });
 });

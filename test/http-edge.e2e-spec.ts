@@ -1,7 +1,8 @@
 /**
  * Errors raised below the application keep the `{ statusCode, code, message }` shape: Node's HTTP
- * parser (431, bad chunked encoding, garbage), the request timer (REQUEST_TIMEOUT_MS → 408), and
- * bodies too costly to validate (more than 256 keys; at most 10 problems listed).
+ * parser (431, bad chunked encoding, garbage), the request timer (REQUEST_TIMEOUT_MS → 408, on
+ * fresh and kept-alive connections), and bodies too costly to validate (more than 256 keys; at
+ * most 10 problems listed).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -93,6 +94,44 @@ describe('REQUEST_TIMEOUT_MS', () => {
     const answer = await rawHttp(app.baseUrl, head.split(''), { gapMs: 100, giveUpMs: 15_000 });
     assertShape(answer, 408, 'REQUEST_TIMEOUT');
     assert.ok(answer.closedAfterMs < TIMEOUT_MS + 4000, `closed only after ${answer.closedAfterMs} ms`);
+  });
+
+  // A kept-alive connection: the first request is answered in full, then the next one is slow.
+  // Between two answers nothing is half-written, so the 408 is sent there too.
+  const first = 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n';
+
+  test('after a first answer on the same connection, headers dripped slowly → 408 JSON, then closed', async () => {
+    const head = 'GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(30);
+    const answer = await rawHttp(app.baseUrl, [first, ...head.split('')], { gapMs: 100, giveUpMs: 15_000 });
+    assert.equal(answer.status, 200, answer.text.slice(0, 300));
+    assert.ok(answer.next, `one answer only: ${answer.text.slice(0, 400)}`);
+    assertShape(answer.next, 408, 'REQUEST_TIMEOUT');
+    assert.ok(answer.closedAfterMs < TIMEOUT_MS + 4000, `closed only after ${answer.closedAfterMs} ms`);
+  });
+
+  test('after a first answer on the same connection, a body dripped slowly → 408 JSON, then closed', async () => {
+    const head = 'POST /wechat/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+    const answer = await rawHttp(app.baseUrl, [first, head, ...'{"code":"dripped-again"'.split('')], { gapMs: 200, giveUpMs: 15_000 });
+    assert.equal(answer.status, 200, answer.text.slice(0, 300));
+    assert.ok(answer.next, `one answer only: ${answer.text.slice(0, 400)}`);
+    assertShape(answer.next, 408, 'REQUEST_TIMEOUT');
+    assert.ok(answer.closedAfterMs < 200 + TIMEOUT_MS + 4000, `closed only after ${answer.closedAfterMs} ms`);
+    assert.equal(answer.next.next, undefined, 'nothing after the 408');
+  });
+
+  test('a 408 never takes the place of an answer still being prepared on the connection', async () => {
+    // The first request (a login WeChat answers after 1.3 s) is complete; the next one's headers
+    // then time out while the login's answer is pending: a 408 written now would be read as the
+    // login's answer. The connection is closed without it.
+    app.wechat.fail(JSCODE2SESSION_PATH, { kind: 'delay', ms: TIMEOUT_MS + 300 }, 1);
+    const issued = app.wechat.issueLoginCode({ nickName: 'Pending' });
+    const body = JSON.stringify({ code: issued.code });
+    const login = `POST /wechat/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const head = 'GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(30);
+    const answer = await rawHttp(app.baseUrl, [login, ...head.split('')], { gapMs: 100, giveUpMs: 15_000 });
+    assert.notEqual(answer.status, 408, answer.text.slice(0, 300));
+    // Either nothing (closed first) or the login's own answer (if it came before the timeout).
+    assert.ok(answer.status === 0 || answer.status === 200, `${answer.status} ${answer.text.slice(0, 300)}`);
   });
 
   test('a request sent at normal speed is answered, and a slow answer is not cut', async () => {

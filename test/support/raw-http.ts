@@ -7,6 +7,8 @@ export interface RawAnswer {
   body: any;
   /** Milliseconds from the first byte sent until the server closed the connection. */
   closedAfterMs: number;
+  /** The answer after this one on the same connection (read by this one's Content-Length), if any. */
+  next?: RawAnswer;
 }
 
 /**
@@ -55,11 +57,15 @@ function parse(raw: string, closedAfterMs: number): RawAnswer {
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
+  // A kept-alive connection may carry more answers: what follows this one's body is the next.
+  const length = Number(headers['content-length']);
+  const bytes = Buffer.from(text);
+  const rest = end !== -1 && Number.isInteger(length) ? bytes.subarray(length).toString('utf8') : '';
   let body: any;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(rest ? bytes.subarray(0, length).toString('utf8') : text);
   } catch {
     body = undefined;
   }
-  return { status, headers, text, body, closedAfterMs };
+  return { status, headers, text, body, closedAfterMs, ...(rest ? { next: parse(rest, closedAfterMs) } : {}) };
 }

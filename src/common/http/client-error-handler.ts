@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ERROR_STATUS, type ErrorCode } from '../errors/app-error';
 import { toErrorBody } from '../errors/error-response';
+import { responseInProgress } from './responses-in-flight';
 
 /** What a failure of Node's HTTP parser (or its request timer) means to the client. */
 function classify(err: { code?: string }): { code: ErrorCode; message: string } {
@@ -25,12 +26,13 @@ function classify(err: { code?: string }): { code: ErrorCode; message: string } 
 }
 
 /**
- * Writes a complete error answer straight to the socket, when nothing of a response went out yet
- * (otherwise the peer would read a corrupt stream), then closes the connection: the rest of the
- * stream cannot be trusted. For failures below Fastify, where no reply object exists.
+ * Writes a complete error answer straight to the socket, when no response is being written on it
+ * (otherwise the peer would read a corrupt stream, or take ours for another request's answer): on a
+ * fresh connection, or on a kept-alive one between two answers. Then closes the connection: the rest
+ * of the stream cannot be trusted. For failures below Fastify, where no reply object exists.
  */
 export function answerAndClose(socket: Socket, code: ErrorCode, message: string): void {
-  if (socket.writable && socket.bytesWritten === 0) {
+  if (socket.writable && !responseInProgress(socket)) {
     const status = ERROR_STATUS[code];
     const body = JSON.stringify({ statusCode: status, code, message });
     socket.write(

@@ -93,6 +93,17 @@ describe('CORS_ORIGINS and DOCS_ENABLED=false', () => {
     await app?.close();
   });
 
+  /** No `access-control-*` header at all. */
+  const assertNoCors = (a: HttpAnswer) => {
+    for (const name of a.headers.keys()) assert.ok(!name.startsWith('access-control-'), `${name} on ${a.status}`);
+  };
+  const assertJsonError = (a: HttpAnswer, status: number, code: string) => {
+    assert.equal(a.status, status, a.text.slice(0, 200));
+    assert.match(a.headers.get('content-type') ?? '', /^application\/json\b/);
+    assert.deepEqual(a.body, { statusCode: status, code, message: a.body?.message });
+    assert.equal(a.headers.get('x-content-type-options'), 'nosniff');
+  };
+
   test('a listed origin is allowed, with a preflight for a JSON login', async () => {
     const get = await app.request('GET', '/health', { headers: { origin: admin } });
     assert.equal(get.headers.get('access-control-allow-origin'), admin);
@@ -102,14 +113,42 @@ describe('CORS_ORIGINS and DOCS_ENABLED=false', () => {
     assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /POST/);
     assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /content-type/i);
     assert.equal(preflight.headers.get('access-control-allow-credentials'), null, 'bearer tokens, no cookies');
+    assert.equal(preflight.headers.get('access-control-max-age'), '600');
   });
 
   test('another origin gets no allow-origin', async () => {
     const get = await app.request('GET', '/health', { headers: { origin: 'https://evil.example' } });
     assert.equal(get.status, 200);
-    assert.equal(get.headers.get('access-control-allow-origin'), null);
+    assertNoCors(get);
     const preflight = await app.request('OPTIONS', '/wechat/login', { headers: { origin: 'https://admin.example.com.evil.example', 'access-control-request-method': 'POST' } });
     assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+  });
+
+  test('an OPTIONS request that is not a preflight gets the JSON answer of the route table, as without CORS', async () => {
+    for (const headers of [{}, { origin: admin }, { 'access-control-request-method': 'POST' }] as Record<string, string>[]) {
+      const answer = await app.request('OPTIONS', '/wechat/login', { headers });
+      assertJsonError(answer, 405, 'METHOD_NOT_ALLOWED');
+      assert.equal(answer.headers.get('allow'), 'POST');
+      assert.equal(answer.headers.get('access-control-allow-methods'), null, JSON.stringify(headers));
+    }
+    assertJsonError(await app.request('OPTIONS', '/nope'), 404, 'NOT_FOUND');
+  });
+
+  test('a preflight from an origin not in the list gets no access-control header at all, and the JSON answer', async () => {
+    for (const origin of ['https://evil.example', 'https://admin.example.com.evil.example', 'null']) {
+      const answer = await app.request('OPTIONS', '/wechat/login', { headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      assertNoCors(answer);
+      assertJsonError(answer, 405, 'METHOD_NOT_ALLOWED');
+    }
+  });
+
+  test('a listed origin still gets allow-origin on an actual answer, an error included', async () => {
+    const me = await app.request('GET', '/users/me', { headers: { origin: admin } });
+    assert.equal(me.status, 401);
+    assert.equal(me.headers.get('access-control-allow-origin'), admin);
+    const login = await app.request('POST', '/wechat/login', { body: { code: 1 }, headers: { origin: ops } });
+    assert.equal(login.status, 400);
+    assert.equal(login.headers.get('access-control-allow-origin'), ops);
   });
 
   test('/docs and /docs-json are unknown routes', async () => {

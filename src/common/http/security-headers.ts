@@ -1,4 +1,4 @@
-import cors from '@fastify/cors';
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
@@ -58,14 +58,42 @@ export async function registerSecurityHeaders(app: NestFastifyApplication, corsO
   fastify.addHook('onRoute', (route) => {
     if (isDocsRoute(route.url ?? '')) prependRouteHook(route, 'onRequest', setDocsHeaders);
   });
-  if (corsOrigins.length) {
-    await app.register(cors, {
-      origin: corsOrigins,
-      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type'],
-      // Bearer tokens, not cookies.
-      credentials: false,
-      maxAge: 600,
-    });
-  }
+  if (corsOrigins.length) await registerCors(app, corsOrigins);
+}
+
+/**
+ * CORS for the listed origins only. Anything else gets no CORS at all, so the route table answers
+ * as it does without CORS_ORIGINS: a preflight from another origin gets no `Access-Control-*`
+ * header (only the JSON 405 or 404), and an OPTIONS request that is not a preflight (no Origin, or
+ * no Access-Control-Request-Method) gets that JSON answer too rather than @fastify/cors's
+ * `400 text/plain`. The delegator only picks among option sets built here once.
+ */
+async function registerCors(app: NestFastifyApplication, corsOrigins: string[]): Promise<void> {
+  const common: FastifyCorsOptions = {
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    // Bearer tokens, not cookies.
+    credentials: false,
+    maxAge: 600,
+  };
+  const listed = new Map(
+    corsOrigins.map((origin) => [
+      origin,
+      {
+        preflight: { ...common, origin },
+        // An actual OPTIONS request from a listed origin: allow-origin on the route table's answer.
+        notPreflight: { ...common, origin, preflight: false },
+      },
+    ]),
+  );
+  const noCors: FastifyCorsOptions = { origin: false };
+  await app.register(cors, {
+    delegator: (request, callback) => {
+      const origin = request.headers.origin;
+      const options = origin === undefined ? undefined : listed.get(origin);
+      if (options === undefined) return callback(null, noCors);
+      const notPreflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] === undefined;
+      callback(null, notPreflight ? options.notPreflight : options.preflight);
+    },
+  });
 }

@@ -1,8 +1,8 @@
 /**
  * Errors raised below the application keep the `{ statusCode, code, message }` shape: Node's HTTP
- * parser (431, bad chunked encoding, garbage), the request timer (REQUEST_TIMEOUT_MS → 408, on
- * fresh and kept-alive connections), and bodies too costly to validate (more than 256 keys; at
- * most 10 problems listed).
+ * parser (431, bad chunked encoding, garbage), Node's own answers (no Host, an unsupported Expect),
+ * the request timer (REQUEST_TIMEOUT_MS → 408, on fresh and kept-alive connections), and bodies
+ * too costly to validate (more than 256 keys; at most 10 problems listed).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -52,6 +52,21 @@ describe('errors of the HTTP parser', () => {
     for (const path of ['/%zz', '/users/%E0%A4%A']) {
       assertShape(await rawHttp(app.baseUrl, [`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]), 400, 'VALIDATION_FAILED');
     }
+  });
+
+  test('an HTTP/1.1 request without Host → 400 VALIDATION_FAILED naming it, JSON, connection closed', async () => {
+    const answer = await rawHttp(app.baseUrl, ['GET /health HTTP/1.1\r\n\r\n']);
+    assertShape(answer, 400, 'VALIDATION_FAILED');
+    assert.match(answer.body.message, /\bHost\b/);
+    assert.equal(answer.headers.connection, 'close');
+    // HTTP/1.0 has no Host requirement.
+    assert.equal((await rawHttp(app.baseUrl, ['GET /health HTTP/1.0\r\n\r\n'])).status, 200);
+  });
+
+  test('an Expect other than 100-continue → 417, JSON in the usual shape', async () => {
+    const answer = await rawHttp(app.baseUrl, ['GET /health HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n\r\n']);
+    assertShape(answer, 417, 'VALIDATION_FAILED');
+    assert.match(answer.body.message, /\bExpect\b/);
   });
 
   test('the server still answers afterwards', async () => {

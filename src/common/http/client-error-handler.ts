@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -25,6 +25,10 @@ function classify(err: { code?: string }): { code: ErrorCode; message: string } 
   }
 }
 
+function errorJson(statusCode: number, code: ErrorCode, message: string): string {
+  return JSON.stringify({ statusCode, code, message });
+}
+
 /**
  * Writes a complete error answer straight to the socket, when no response is being written on it
  * (otherwise the peer would read a corrupt stream, or take ours for another request's answer): on a
@@ -34,7 +38,7 @@ function classify(err: { code?: string }): { code: ErrorCode; message: string } 
 export function answerAndClose(socket: Socket, code: ErrorCode, message: string): void {
   if (socket.writable && !responseInProgress(socket)) {
     const status = ERROR_STATUS[code];
-    const body = JSON.stringify({ statusCode: status, code, message });
+    const body = errorJson(status, code, message);
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
@@ -61,6 +65,41 @@ export function createClientErrorHandler(logger: Logger): (err: Error & { code?:
     logger.debug({ err: { code: err.code, message: err.message }, code }, `client error: ${code}`);
     answerAndClose(socket, code, message);
   };
+}
+
+/**
+ * The answers Node writes itself, bare (no JSON body, no nosniff), made ours:
+ * - an HTTP/1.1 request without Host: Node's own check (the `requireHostHeader` server option, read
+ *   from the server on each request) is turned off, and refuseMissingHost answers in its place;
+ * - an `Expect` other than `100-continue`: Node answers a bare 417 unless the server has a
+ *   'checkExpectation' listener. Ours keeps the 417 (the status RFC 9110 gives it) in the JSON shape,
+ *   with the code of every other malformed request.
+ * Either way the connection is closed, as Node does for a missing Host.
+ */
+export function takeOverNodeAnswers(server: Server): void {
+  (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
+  server.on('checkExpectation', (_request, response) => {
+    const body = errorJson(417, 'VALIDATION_FAILED', 'Unsupported Expect header: only "100-continue" is supported');
+    response.writeHead(417, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'x-content-type-options': 'nosniff',
+      connection: 'close',
+    });
+    response.end(body);
+  });
+}
+
+/** Whether a request lacks the Host header HTTP/1.1 requires (HTTP/1.0 has none to give). */
+export function missesHost(request: FastifyRequest): boolean {
+  const raw = request.raw;
+  return raw.headers.host === undefined && raw.httpVersionMajor === 1 && raw.httpVersionMinor === 1;
+}
+
+/** The 400 Node would have written for a missing Host, in our shape; the connection is closed. */
+export function refuseMissingHost(reply: FastifyReply): void {
+  const body = { statusCode: ERROR_STATUS.VALIDATION_FAILED, code: 'VALIDATION_FAILED', message: 'Malformed request: an HTTP/1.1 request needs a Host header' };
+  void reply.code(body.statusCode).header('connection', 'close').header('content-type', 'application/json; charset=utf-8').send(body);
 }
 
 /**

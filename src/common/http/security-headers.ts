@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { isDocsRoute } from '../swagger/setup-swagger';
+import { missesHost, refuseMissingHost, takeOverNodeAnswers } from './client-error-handler';
 import { prependRouteHook } from './route-hooks';
 
 /**
@@ -46,13 +47,17 @@ function setDocsHeaders(request: FastifyRequest, reply: FastifyReply, done: (err
  * Helmet is a hook of the docs routes alone. As a plugin (@fastify/helmet) it adds two hooks to
  * every request of every route, one of them async, even when scoped to some routes, and rebuilds its
  * middleware on each request of those; headers that mean nothing on a JSON answer are not worth
- * that on every request. Answers written below Fastify (client errors) set nosniff themselves.
+ * that on every request. Answers written below Fastify (client errors, an unsupported Expect) set
+ * nosniff themselves; a missing Host, which Node would refuse bare, is refused here.
  * Must run before the routes are registered.
  */
 export async function registerSecurityHeaders(app: NestFastifyApplication, corsOrigins: string[]): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (_request, reply, done) => {
+  takeOverNodeAnswers(fastify.server);
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-content-type-options', 'nosniff');
+    // Node's own check is off (takeOverNodeAnswers): the refusal is made here, in our shape.
+    if (missesHost(request)) return refuseMissingHost(reply);
     done();
   });
   fastify.addHook('onRoute', (route) => {

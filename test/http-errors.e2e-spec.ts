@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { JSCODE2SESSION_PATH } from '../src/sandbox/wechat-simulator';
+import { rawHttp } from './support/raw-http';
 import { startTestApp, type TestApp, readAnswer } from './support/test-app';
 
 /**
@@ -321,6 +322,10 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
       ['GET', '/wechat/login', 'POST'],
       ['DELETE', '/wechat/login?x=1', 'POST'],
       ['POST', '/health', 'GET, HEAD'],
+      // The router decodes a percent-encoded path before matching it: so does the 405.
+      ['PUT', '/heal%74h', 'GET, HEAD'],
+      ['DELETE', '/wechat/log%69n', 'POST'],
+      ['PUT', '/users/m%65', 'DELETE, GET, HEAD, PATCH'],
     ] as const) {
       test(`${method} ${path} → 405 METHOD_NOT_ALLOWED with Allow: ${allow}`, async () => {
         const res = await fetch(app.baseUrl + path, { method });
@@ -331,6 +336,23 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
         assert.equal(res.headers.get('allow'), allow);
       });
     }
+    test('control: GET /heal%74h is GET /health (the router decodes the path)', async () => {
+      assert.equal((await send('GET', '/heal%74h')).status, 200);
+    });
+    // The docs assets are one wildcard GET route: a file it does not have is not found, not 405
+    // "GET is not allowed here; use GET, HEAD".
+    for (const path of ['/docs/nope', '/docs/nope.js', '/docs/%2e%2e%2fpackage.json', '/docs/..%2F..%2Fpackage.json']) {
+      test(`GET ${path} (a docs asset that does not exist) → 404 NOT_FOUND`, async () => {
+        const raw = await rawHttp(app.baseUrl, [`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]);
+        const answer = { status: raw.status, contentType: raw.headers['content-type'] ?? '', text: raw.text, body: raw.body };
+        answers.push({ label: `GET ${path}`, answer });
+        assertError(answer, 404, 'NOT_FOUND', `GET ${path}`);
+        assert.equal(raw.headers.allow, undefined);
+      });
+    }
+    test('control: an existing docs asset is served', async () => {
+      assert.equal((await send('GET', '/docs/swagger-ui-init.js')).status, 200);
+    });
     test('POST /nope with a JSON body and a token → 404', async () => {
       assertError(await sendJson('/nope', '{"a":1}', { token, label: 'POST /nope json' }), 404, 'NOT_FOUND', 'POST /nope json');
     });

@@ -9,7 +9,7 @@ import type { RouteMethods } from '../http/route-methods';
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  /** `routeMethods` turns "no route" into 405 when the path is known with other methods. */
+  /** `routeMethods` turns "no route" into 405 when the path is known with other methods only. */
   constructor(private readonly routeMethods?: RouteMethods) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -18,7 +18,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     if (request?.is404 && this.routeMethods && !reply.sent) {
       const allowed = this.routeMethods.allowed(request.url);
-      if (allowed.length) {
+      // A route of this very method found nothing (a docs asset that does not exist): 404, not 405.
+      if (allowed.length && !allowed.includes(request.method)) {
         const body = { statusCode: ERROR_STATUS.METHOD_NOT_ALLOWED, code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here; use ${allowed.join(', ')}` };
         void reply.status(body.statusCode).header('allow', allowed.join(', ')).header('content-type', 'application/json; charset=utf-8').send(body);
         return;

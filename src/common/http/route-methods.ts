@@ -37,10 +37,28 @@ export class RouteMethods {
 
   /** The methods some route answers for this request URL (query ignored); empty for an unknown path. */
   allowed(requestUrl: string): string[] {
-    const query = requestUrl.indexOf('?');
-    const path = query === -1 ? requestUrl : requestUrl.slice(0, query);
+    const path = routedPath(requestUrl);
     const found = new Set(this.staticPaths.get(path));
     for (const { pattern, methods } of this.patterns) if (pattern.test(path)) methods.forEach((m) => found.add(m));
     return [...found].sort();
+  }
+}
+
+/**
+ * The path as Fastify's router matches it: up to the query (or a '#'), percent-decoded as decodeURI
+ * does (an encoded '/', '?' or other reserved character stays encoded), and '%25' kept as it is, so
+ * '/heal%74h' is '/health' here as it is there.
+ */
+function routedPath(url: string): string {
+  let end = url.indexOf('?');
+  const hash = url.indexOf('#');
+  if (end === -1 || (hash !== -1 && hash < end)) end = hash;
+  const path = end === -1 ? url : url.slice(0, end);
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURI(path.replace(/%25/g, '%2525'));
+  } catch {
+    // The router refuses such a URL before any route runs (400): nothing to match.
+    return path;
   }
 }

@@ -69,15 +69,14 @@ export function createClientErrorHandler(logger: Logger): (err: Error & { code?:
 
 /**
  * The answers Node writes itself, bare (no JSON body, no nosniff), made ours:
- * - an HTTP/1.1 request without Host: Node's own check (the `requireHostHeader` server option, read
- *   from the server on each request) is turned off, and refuseMissingHost answers in its place;
+ * - an HTTP/1.1 request without Host: Node's own check is turned off (the server is created with
+ *   `requireHostHeader: false`), and refuseMissingHost answers in its place;
  * - an `Expect` other than `100-continue`: Node answers a bare 417 unless the server has a
  *   'checkExpectation' listener. Ours keeps the 417 (the status RFC 9110 gives it) in the JSON shape,
  *   with the code of every other malformed request.
  * Either way the connection is closed, as Node does for a missing Host.
  */
 export function takeOverNodeAnswers(server: Server): void {
-  (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   server.on('checkExpectation', (_request, response) => {
     const body = errorJson(417, 'VALIDATION_FAILED', 'Unsupported Expect header: only "100-continue" is supported');
     response.writeHead(417, {

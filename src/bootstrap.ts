@@ -20,7 +20,8 @@ import { setupSwagger } from './common/swagger/setup-swagger';
 import { createValidationPipe } from './common/validation/validation-pipe';
 import { type AppConfig, type Env, loadConfig } from './config/configuration';
 import { keepDevelopmentSecrets } from './config/development-secrets';
-import { registerPushXmlBodyParser } from './push/push-body-parser';
+import { registerPushAuthentication, registerPushXmlBodyParser } from './push/push-body-parser';
+import { PushReceiver } from './push/push-receiver';
 import type { WechatSimulator, WechatSimulatorOptions } from './sandbox/wechat-simulator';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -175,6 +176,8 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
   registerAvatarUploads(fastify, config.avatars.maxBytes);
   // WeChat's message push may be XML: accepted on that route only (every other route stays JSON-only).
   registerPushXmlBodyParser(fastify);
+  // A push's query signature is checked before its body is read: an unauthenticated push is 401, whatever its body.
+  registerPushAuthentication(fastify, app.get(PushReceiver));
   registerRequestLogging(fastify, logger);
   // Nest routes Fastify's own failures (bad JSON, body too large) through the global filter too.
   app.useGlobalFilters(new AllExceptionsFilter(routeMethods));

@@ -321,6 +321,36 @@ describe('several mini programs: two apps', () => {
       assert.equal((await userRow(b.user.id)).nickname, null);
     });
 
+    test('an unauthenticated push to an app route is 401 whatever its body; correctly signed and malformed, 400', async () => {
+      const post = (path: string, query: Record<string, string>, contentType: string, body: string) =>
+        app.request('POST', `${path}?${new URLSearchParams(query)}`, { rawBody: body, headers: { 'content-type': contentType } });
+      const bodies: [string, string][] = [
+        ['text/xml', '<xml><a>1</a>'],
+        ['application/json', '[1]'],
+        ['text/xml', '<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><A>&x;</A></xml>'],
+        ['text/xml', '<xml></xml>'],
+      ];
+      const member = `/wechat/push/${MEMBER.appId}`;
+      const signedByStore = buildWechatPush({}, creds(STORE), { mode: 'plain' }).query;
+      const signedByMember = buildWechatPush({}, creds(MEMBER), { mode: 'plain' }).query;
+      for (const [contentType, body] of bodies) {
+        const label = `${contentType} ${body.slice(0, 12)}`;
+        assertError(await post(member, { signature: '0'.repeat(40), timestamp: signedByMember.timestamp, nonce: '1' }, contentType, body), 401, 'PUSH_SIGNATURE_MISMATCH', `wrong signature, ${label}`);
+        assertError(await post(member, signedByStore, contentType, body), 401, 'PUSH_SIGNATURE_MISMATCH', `the other app's signature, ${label}`);
+        assertError(await post(member, {}, contentType, body), 401, 'PUSH_SIGNATURE_MISMATCH', `no query, ${label}`);
+        assertError(
+          await post(member, { ...signedByMember, signature: '', encrypt_type: 'aes', msg_signature: '0'.repeat(40) }, contentType, body),
+          401,
+          'PUSH_SIGNATURE_MISMATCH',
+          `safe mode, ${label}`,
+        );
+        assertError(await post(member, signedByMember, contentType, body), 400, 'VALIDATION_FAILED', `correctly signed, ${label}`);
+        // Routes that do not exist stay 404 whatever the query.
+        assertError(await post('/wechat/push/wxUnknown0000000', {}, contentType, body), 404, 'NOT_FOUND', `unknown app, ${label}`);
+        assertError(await post('/wechat/push', {}, contentType, body), 404, 'NOT_FOUND', `one-app route, ${label}`);
+      }
+    });
+
     test('the URL check answers per app; an app without a push Token has no route', async () => {
       for (const a of [STORE, MEMBER]) {
         const built = buildWechatPush({}, creds(a), { mode: 'plain' });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RunningApp } from '../src/bootstrap';
 import { dedupKey, readPushMessage } from '../src/push/push-message';
+import { buildPushXml } from '../src/push/push-xml';
 import { WechatPushCrypto } from '../src/push/wechat-push-crypto';
 import { buildWechatPush, type BuiltPush, type PushOptions } from '../src/sandbox/wechat-push-sender';
 import { SessionKeyStore } from '../src/session-keys/session-key.store';
@@ -341,6 +342,80 @@ describe('WeChat message push', () => {
       assertError(inner, 400, 'DECRYPT_FAILED', 'bomb inside Encrypt');
       assert.doesNotMatch(inner.text, /aaaaaaaaaa/);
       assert.equal((await app.request('GET', '/health')).status, 200);
+    });
+
+    describe('an unauthenticated push is 401 whatever its body', () => {
+      const XML = 'text/xml';
+      const JSON_TYPE = 'application/json';
+      const DOCTYPE = '<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><ToUserName>gh_1</ToUserName><Content>&x;</Content></xml>';
+      /** Bodies nothing can be read from, by content type. */
+      const MALFORMED: [string, string, string][] = [
+        ['unclosed XML', XML, '<xml><a>1</a>'],
+        ['DOCTYPE', XML, DOCTYPE],
+        ['empty XML', XML, ''],
+        ['<xml></xml>', XML, '<xml></xml>'],
+        ['JSON array', JSON_TYPE, '[1]'],
+        ['broken JSON', JSON_TYPE, '{"a":'],
+        ['JSON null', JSON_TYPE, 'null'],
+        ['text/plain', 'text/plain', 'hello'],
+      ];
+      const post = (query: Record<string, string>, contentType: string, body: string) =>
+        app.request('POST', `/wechat/push?${new URLSearchParams(query)}`, { rawBody: body, headers: { 'content-type': contentType } });
+
+      test('a wrong signature, a stale timestamp or no query at all: 401 before the body is looked at', async () => {
+        const signed = buildWechatPush({}, CREDENTIALS, { mode: 'plain' }).query;
+        const queries: [string, Record<string, string>][] = [
+          ['wrong signature', { signature: '0'.repeat(40), timestamp: String(now()), nonce: '1' }],
+          ['stale timestamp, correctly signed', buildWechatPush({}, CREDENTIALS, { mode: 'plain', timestamp: now() - 600 }).query],
+          ['no query', {}],
+          ['signature of another nonce', { ...signed, nonce: `${signed.nonce}1` }],
+          ['no signature, plain mode', { timestamp: signed.timestamp, nonce: signed.nonce }],
+          ['no signature, unknown encrypt_type', { timestamp: signed.timestamp, nonce: signed.nonce, encrypt_type: 'des', msg_signature: '0'.repeat(40) }],
+        ];
+        for (const [queryLabel, query] of queries) {
+          for (const [bodyLabel, contentType, body] of [...MALFORMED, ['well-formed XML', XML, buildPushXml(event('user_info_modified', 'oNobody'))] as [string, string, string]]) {
+            assertError(await post(query, contentType, body), 401, 'PUSH_SIGNATURE_MISMATCH', `${queryLabel}, ${bodyLabel}`);
+          }
+        }
+        assertError(await app.request('POST', '/wechat/push'), 401, 'PUSH_SIGNATURE_MISMATCH', 'no query, no body');
+        const huge = `<xml><Content><![CDATA[${'x'.repeat(70 * 1024)}]]></Content></xml>`;
+        assertError(await post({ signature: '0'.repeat(40), timestamp: String(now()), nonce: '1' }, XML, huge), 401, 'PUSH_SIGNATURE_MISMATCH', 'wrong signature, over 64 KiB');
+      });
+
+      test('safe mode (msg_signature only): a body without a readable Encrypt cannot be authenticated: 401', async () => {
+        const crypto = new WechatPushCrypto(TOKEN, AES_KEY, TEST_APPID);
+        const timestamp = String(now());
+        const nonce = '424242';
+        const encrypt = crypto.encrypt(buildPushXml(event('user_info_modified', 'oNobody')));
+        // Right for that Encrypt, but the body it is in cannot be read.
+        const query = { timestamp, nonce, encrypt_type: 'aes', msg_signature: crypto.sign(timestamp, nonce, encrypt) };
+        const broken: [string, string, string][] = [
+          ['Encrypt in unclosed XML', XML, `<xml><ToUserName>gh_1</ToUserName><Encrypt>${encrypt}</Encrypt>`],
+          ['Encrypt after a DOCTYPE', XML, `<!DOCTYPE xml><xml><ToUserName>gh_1</ToUserName><Encrypt>${encrypt}</Encrypt></xml>`],
+          ['Encrypt in broken JSON', JSON_TYPE, `{"Encrypt":"${encrypt}"`],
+          ['Encrypt in a JSON array', JSON_TYPE, JSON.stringify([{ Encrypt: encrypt }])],
+          ['no Encrypt (XML)', XML, '<xml><ToUserName>gh_1</ToUserName></xml>'],
+          ['no Encrypt (JSON)', JSON_TYPE, '{"ToUserName":"gh_1"}'],
+          ['Encrypt not a string', JSON_TYPE, '{"Encrypt":42}'],
+        ];
+        for (const [label, contentType, body] of [...MALFORMED, ...broken]) {
+          assertError(await post(query, contentType, body), 401, 'PUSH_SIGNATURE_MISMATCH', label);
+          assertError(await post({ ...query, msg_signature: '0'.repeat(40) }, contentType, body), 401, 'PUSH_SIGNATURE_MISMATCH', `${label}, wrong msg_signature`);
+        }
+        // The same Encrypt in a readable body opens.
+        assertSuccess(await post(query, XML, `<xml><ToUserName>gh_1</ToUserName><Encrypt>${encrypt}</Encrypt></xml>`), 'readable body');
+      });
+
+      test('correctly signed (plain signature), a malformed body stays 400', async () => {
+        const plain = buildWechatPush({}, CREDENTIALS, { mode: 'plain' });
+        for (const [label, contentType, body] of MALFORMED.filter(([, type]) => type !== 'text/plain')) {
+          assertError(await post(plain.query, contentType, body), 400, 'VALIDATION_FAILED', label);
+        }
+        const compatible = buildWechatPush({}, CREDENTIALS, { mode: 'compatible' });
+        assertError(await post(compatible.query, XML, '<xml><a>1</a>'), 400, 'VALIDATION_FAILED', 'compatible mode, unclosed XML');
+        assertError(await post(compatible.query, JSON_TYPE, '{"ToUserName":"gh_1"}'), 400, 'VALIDATION_FAILED', 'compatible mode, no Encrypt');
+        assertError(await post(plain.query, 'text/plain', 'hello'), 415, 'UNSUPPORTED_MEDIA_TYPE', 'text/plain');
+      });
     });
 
     test('malformed bodies: 400; XML elsewhere stays 415; over 64 KiB: 413', async () => {

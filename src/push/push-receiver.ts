@@ -26,6 +26,11 @@ export class PushReceiver {
     return this.verifier.verifyUrl(this.configured(appId), query);
   }
 
+  /** The query's part of a push's authentication (see PushRequestVerifier.checkQuery); 404 for an app without push. */
+  checkQuery(appId: string | undefined, query: Record<string, unknown>): { bySignature: boolean } {
+    return this.verifier.checkQuery(this.configured(appId), query);
+  }
+
   /** The verified (and decrypted) message, with the app whose route received it. */
   open(appId: string | undefined, query: Record<string, unknown>, body: unknown): { appId: string; message: Record<string, unknown> } {
     const crypto = this.configured(appId);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AppError } from '../common/errors/app-error';
+import { AppError, ValidationFailedError } from '../common/errors/app-error';
+import { MalformedBody } from '../common/http/json-body-parser';
 import { buildWechatPush } from '../sandbox/wechat-push-sender';
 import type { XmlBody } from './push-body-parser';
 import { PushClock } from './push-clock';
@@ -93,6 +94,66 @@ describe('PushRequestVerifier (clock injected)', () => {
         );
       });
     }
+  });
+
+  describe('authentication comes before the body', () => {
+    const verifier = new PushRequestVerifier(new FixedClock(T0));
+    const plain = buildWechatPush(message, CREDENTIALS, { mode: 'plain', timestamp: T0 });
+    const safe = buildWechatPush(message, CREDENTIALS, { mode: 'safe', timestamp: T0 });
+    const safeOnly = Object.fromEntries(Object.entries(safe.query).filter(([key]) => key !== 'signature'));
+    const malformed = new MalformedBody(new ValidationFailedError('Malformed XML body'));
+    const unreadable: [string, unknown][] = [
+      ['a body that did not parse', malformed],
+      ['a JSON array', [1]],
+      ['no body', undefined],
+      ['an object without Encrypt', { ToUserName: 'gh_1' }],
+      ['XML without Encrypt', { format: 'xml', fields: { ToUserName: 'gh_1' } } satisfies XmlBody],
+      ['an Encrypt that is no string', { Encrypt: 42 }],
+    ];
+
+    test('checkQuery: the signature and timestamp alone, or msg_signature still to be checked', () => {
+      assert.deepEqual(verifier.checkQuery(crypto, plain.query), { bySignature: true, timestamp: String(T0), nonce: plain.query.nonce });
+      assert.equal(verifier.checkQuery(crypto, safeOnly).bySignature, false);
+      for (const [label, query] of [
+        ['no query', {}],
+        ['wrong signature', { ...plain.query, signature: '0'.repeat(40) }],
+        ['stale, correctly signed', buildWechatPush(message, CREDENTIALS, { mode: 'plain', timestamp: T0 - 301 }).query],
+        ['no signature in plain mode', { timestamp: plain.query.timestamp, nonce: plain.query.nonce }],
+        ['no signature, encrypt_type not aes', { ...safeOnly, encrypt_type: 'des' }],
+        ['no signature, no msg_signature', { ...safeOnly, msg_signature: '' }],
+      ] as const) {
+        assert.equal(
+          code(() => verifier.checkQuery(crypto, query)),
+          'PUSH_SIGNATURE_MISMATCH',
+          label,
+        );
+      }
+    });
+
+    for (const [label, body] of unreadable) {
+      test(`${label}: 401 when only msg_signature could authenticate it, 400 when signed`, () => {
+        assert.equal(
+          code(() => verifier.open(crypto, safeOnly, body)),
+          'PUSH_SIGNATURE_MISMATCH',
+        );
+        assert.equal(
+          code(() => verifier.open(crypto, { ...plain.query, signature: '0'.repeat(40) }, body)),
+          'PUSH_SIGNATURE_MISMATCH',
+        );
+        assert.equal(
+          code(() => verifier.open(crypto, safe.query, body)),
+          'VALIDATION_FAILED',
+          'compatible/safe mode with a right signature',
+        );
+      });
+    }
+
+    test('a body that did not parse, correctly signed in plain mode: its own 400', () => {
+      assert.throws(
+        () => verifier.open(crypto, plain.query, malformed),
+        (err) => err === malformed.error,
+      );
+    });
   });
 
   test('compatible mode uses the decrypted message, not the plain copy next to it', () => {

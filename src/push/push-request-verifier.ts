@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import sjson from 'secure-json-parse';
-import { ValidationFailedError } from '../common/errors/app-error';
+import { type AppError, ValidationFailedError } from '../common/errors/app-error';
+import { MalformedBody } from '../common/http/json-body-parser';
 import { isXmlBody } from './push-body-parser';
 import { PushClock } from './push-clock';
 import { parsePushXml, PushXmlError } from './push-xml';
@@ -42,21 +43,43 @@ export class PushRequestVerifier {
     return echostr;
   }
 
-  /** POST: checks signatures and freshness, decrypts when encrypted, returns the message. */
-  open(crypto: WechatPushCrypto, query: Query, body: unknown): OpenedPush {
+  /**
+   * A push's query, checked before its body is read: timestamp and nonce as WeChat sends them, the
+   * timestamp fresh, and `signature` right when present (plain and compatible mode). Without it
+   * (safe mode) msg_signature, which covers the body's Encrypt, is checked by `open`.
+   */
+  checkQuery(crypto: WechatPushCrypto, query: Query): { bySignature: boolean; timestamp: string; nonce: string } {
     const { signature, timestamp, nonce } = signed(query);
     const nowSeconds = Math.floor(this.clock.nowMs() / 1000);
     if (Math.abs(nowSeconds - Number(timestamp)) > PUSH_MAX_AGE_SECONDS) {
       throw new PushSignatureMismatchError(`Push timestamp is more than ${PUSH_MAX_AGE_SECONDS} s away from now`);
     }
+    if (signature) {
+      if (!crypto.verify(signature, timestamp, nonce)) throw new PushSignatureMismatchError();
+      return { bySignature: true, timestamp, nonce };
+    }
+    if (single(query, 'encrypt_type') !== 'aes' || !single(query, 'msg_signature')) throw new PushSignatureMismatchError('signature is missing');
+    return { bySignature: false, timestamp, nonce };
+  }
+
+  /**
+   * POST: checks signatures and freshness, decrypts when encrypted, returns the message. The body
+   * is refused (400) only once the push is authentic: until then any problem with it is a 401.
+   */
+  open(crypto: WechatPushCrypto, query: Query, body: unknown): OpenedPush {
+    const { bySignature, timestamp, nonce } = this.checkQuery(crypto, query);
+    // Without `signature` the push is authenticated by the Encrypt in its body or not at all.
+    const unreadable = (problem: AppError): AppError => (bySignature ? problem : new PushSignatureMismatchError('Push cannot be authenticated: no Encrypt can be read from its body'));
+    if (body instanceof MalformedBody) throw unreadable(body.error);
     const format = isXmlBody(body) ? 'xml' : 'json';
     const fields = isXmlBody(body) ? body.fields : body;
-    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw new ValidationFailedError('A push body must be an XML or JSON object');
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw unreadable(new ValidationFailedError('A push body must be an XML or JSON object'));
     const outer = fields as Record<string, unknown>;
 
     const encryptType = single(query, 'encrypt_type');
     if (encryptType === undefined || encryptType === '' || encryptType === 'raw') {
-      if (!signature || !crypto.verify(signature, timestamp, nonce)) throw new PushSignatureMismatchError();
+      // checkQuery refuses plain mode without `signature` already; this keeps it so if that changes.
+      if (!bySignature) throw new PushSignatureMismatchError();
       return { mode: 'plain', format, message: outer };
     }
     if (encryptType !== 'aes') throw new ValidationFailedError('encrypt_type must be aes or absent');
@@ -64,10 +87,8 @@ export class PushRequestVerifier {
     const msgSignature = single(query, 'msg_signature');
     const encrypt = outer.Encrypt ?? outer[' Encrypt'];
     if (!msgSignature) throw new PushSignatureMismatchError('msg_signature is missing');
-    if (typeof encrypt !== 'string' || encrypt.length === 0) throw new ValidationFailedError('An encrypted push must carry Encrypt');
+    if (typeof encrypt !== 'string' || encrypt.length === 0) throw unreadable(new ValidationFailedError('An encrypted push must carry Encrypt'));
     if (!crypto.verify(msgSignature, timestamp, nonce, encrypt)) throw new PushSignatureMismatchError();
-    // WeChat sends the plain signature alongside; when present it must be right too.
-    if (signature !== undefined && !crypto.verify(signature, timestamp, nonce)) throw new PushSignatureMismatchError();
 
     const text = crypto.decrypt(encrypt);
     const message = parseInner(text);

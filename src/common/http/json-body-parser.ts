@@ -3,6 +3,22 @@ import { isUtf8 } from 'node:buffer';
 import sjson from 'secure-json-parse';
 import { ValidationFailedError } from '../errors/app-error';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** See MalformedBody. */
+    keepsMalformedBody?: boolean;
+  }
+}
+
+/**
+ * What a route flagged `keepsMalformedBody` gets as its body instead of a 400 when the body does not
+ * parse: a route that authenticates a request partly from its body (WeChat's push) must be able to
+ * answer 401 rather than tell an unauthenticated sender what was wrong with it.
+ */
+export class MalformedBody {
+  constructor(readonly error: ValidationFailedError) {}
+}
+
 /** Deeper than any request of this API; deeper bodies only exist to exhaust the stack of validators. */
 export const MAX_BODY_DEPTH = 16;
 /**
@@ -19,20 +35,21 @@ export const MAX_BODY_KEYS = 256;
  */
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    const refuse = (error: ValidationFailedError) => (request.routeOptions?.config?.keepsMalformedBody === true ? done(null, new MalformedBody(error)) : done(error, undefined));
     // wx.request sends `content-type: application/json` even without data: an empty body is no body
     // (a route that needs one then fails validation, naming its fields).
     if (body.length === 0) return done(null, undefined);
-    if (!isUtf8(body)) return done(new ValidationFailedError('Malformed JSON body: not valid UTF-8'), undefined);
+    if (!isUtf8(body)) return refuse(new ValidationFailedError('Malformed JSON body: not valid UTF-8'));
     let parsed: unknown;
     try {
       parsed = sjson.parse(body.toString('utf8'), null, { protoAction: 'error', constructorAction: 'error' });
     } catch (err) {
       const poisoned = /prototype/i.test((err as Error).message);
-      return done(new ValidationFailedError(poisoned ? 'Malformed JSON body: forbidden __proto__ or constructor.prototype key' : 'Malformed JSON body'), undefined);
+      return refuse(new ValidationFailedError(poisoned ? 'Malformed JSON body: forbidden __proto__ or constructor.prototype key' : 'Malformed JSON body'));
     }
     const problem = shapeProblem(parsed);
-    if (problem) return done(new ValidationFailedError(`Malformed JSON body: ${problem}`), undefined);
+    if (problem) return refuse(new ValidationFailedError(`Malformed JSON body: ${problem}`));
     done(null, parsed);
   });
 }

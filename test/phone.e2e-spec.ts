@@ -104,6 +104,25 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
       assert.equal(await mobileRow(user.id), '+1 5551234567');
     });
 
+    test('short numbers are logged masked, at least half of their digits hidden', async () => {
+      for (const [number, digits] of [
+        ['6123456', '6123456'],
+        ['28123456', '28123456'],
+        ['+852 61234567', '61234567'],
+      ]) {
+        const user = await newUser();
+        const { code } = app.wechat.issuePhoneCode({ phoneNumber: number });
+        const res = await phone(user.token, { code });
+        assert.equal(res.status, 200, res.text);
+        const lines = app.logLines.filter((line) => new RegExp(`saved for user ${user.id}\\b`).test(line));
+        assert.equal(lines.length, 1, `the saved line of ${number}`);
+        const masked = String(JSON.parse(lines[0]).mobile);
+        const national = masked.replace(/^\+\d+ /, '');
+        assert.ok(national.replace(/\D/g, '').length <= digits.length / 2, `${number} logged as ${masked}`);
+        for (const line of app.logLines) assert.doesNotMatch(line, new RegExp(`(?<!\\d)${digits}(?!\\d)`), `${number} in full in a log line`);
+      }
+    });
+
     test('a reused code → 400 PHONE_CODE_INVALID, mobile unchanged', async () => {
       const user = await newUser();
       const { code } = app.wechat.issuePhoneCode({ phoneNumber: '13700000001' });

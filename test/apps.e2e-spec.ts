@@ -315,6 +315,22 @@ describe('several mini programs: two apps', () => {
       assertError(await pushTo('/wechat/push', revoke(MEMBER.appId, b.user.openId), creds(MEMBER)), 404, 'NOT_FOUND');
       assertError(await pushTo('/wechat/push/wxUnknown0000000', revoke(MEMBER.appId, b.user.openId), creds(MEMBER)), 404, 'NOT_FOUND');
 
+      // An event this service does not handle names the user only on the route of the app the openid belongs to.
+      const unhandled = (appId: string) => ({ ...revoke(appId, b.user.openId), Event: 'some_future_event' });
+      assert.equal((await pushTo(`/wechat/push/${STORE.appId}`, unhandled(STORE.appId), creds(STORE))).text, 'success');
+      assert.equal((await pushTo(`/wechat/push/${MEMBER.appId}`, unhandled(MEMBER.appId), creds(MEMBER))).text, 'success');
+      const recorded = await app.db.query<{ app_id: string; outcome: string; user_id: string | null }>(
+        `SELECT app_id, outcome, user_id FROM wechat_push_message WHERE open_id = $1 AND event = 'some_future_event' ORDER BY id`,
+        [b.user.openId],
+      );
+      assert.deepEqual(
+        recorded.map((r) => [r.app_id, r.outcome, r.user_id === null ? null : Number(r.user_id)]),
+        [
+          [STORE.appId, 'recorded', null],
+          [MEMBER.appId, 'recorded', b.user.id],
+        ],
+      );
+
       // The member route with the member credentials: the member identity's account is cleared.
       const done = await pushTo(`/wechat/push/${MEMBER.appId}`, revoke(MEMBER.appId, b.user.openId), creds(MEMBER));
       assert.equal(done.text, 'success', done.text);

@@ -166,13 +166,42 @@ describe('WeChat message push', () => {
       assert.equal((await row(v.id)).nickname, null);
     });
 
-    test('user_authorization_revoke of another authorisation (1, licence plate): recorded only', async () => {
+    test('user_authorization_revoke of other authorisations (1 licence plate, 2, 3): recorded only, with the user', async () => {
       const u = await user('revoke1');
       const before = await row(u.id);
       assertSuccess(await push(event('user_authorization_revoke', u.openId, { RevokeInfo: '1' })), 'revoke 1');
+      assertSuccess(await push(event('user_authorization_revoke', u.openId, { RevokeInfo: '1,2,3' })), 'revoke 1,2,3');
       assert.deepEqual(await row(u.id), before);
-      const [audit] = await pushRows(u.openId);
-      assert.equal(audit.outcome, 'recorded');
+      const audits = await pushRows(u.openId);
+      assert.deepEqual(
+        audits.map((a) => [a.outcome, a.user_id === null ? null : Number(a.user_id), a.detail]),
+        [
+          ['recorded', u.id, { revokeInfo: ['1'] }],
+          ['recorded', u.id, { revokeInfo: ['1', '2', '3'] }],
+        ],
+      );
+    });
+
+    test('an event or message this service does not handle names its known user in the audit row, and does nothing to them', async () => {
+      const u = await user('unhandled');
+      const before = await row(u.id);
+      assertSuccess(await push(event('subscribe_msg_popup_event', u.openId)), 'by OpenID');
+      const fromUser: Record<string, unknown> = { ...event('some_future_event', u.openId), FromUserName: u.openId };
+      delete fromUser.OpenID;
+      assertSuccess(await push(fromUser, { format: 'json' }), 'by FromUserName');
+      const text = { ToUserName: 'gh_870882ca4b1', FromUserName: u.openId, CreateTime: now(), MsgType: 'text', Content: 'hello', MsgId: `${Date.now()}42` };
+      assertSuccess(await push(text), 'a text message');
+      assert.deepEqual(await row(u.id), before);
+      assert.equal((await me(u.token)).status, 200);
+      const audits = await pushRows(u.openId);
+      assert.deepEqual(
+        audits.map((a) => [a.event ?? a.msg_type, a.outcome, a.user_id === null ? null : Number(a.user_id)]),
+        [
+          ['subscribe_msg_popup_event', 'recorded', u.id],
+          ['some_future_event', 'recorded', u.id],
+          ['text', 'recorded', u.id],
+        ],
+      );
     });
 
     test('the user is found by FromUserName when OpenID is absent', async () => {
@@ -210,6 +239,10 @@ describe('WeChat message push', () => {
       assert.equal((await pushRows('oNobodyHasThisOpenid000000'))[0].outcome, 'user_not_found');
       assertSuccess(await push(event('subscribe_msg_popup_event', 'oSomeoneElse00000000000001')), 'unhandled event');
       assert.equal((await pushRows('oSomeoneElse00000000000001'))[0].outcome, 'recorded');
+      assert.equal((await pushRows('oSomeoneElse00000000000001'))[0].user_id, null, 'no such user');
+      assertSuccess(await push(event('user_authorization_revoke', 'oNobodyHasThisOpenid000001', { RevokeInfo: '1,2,3' })), 'revoke, unknown user');
+      const [revoked] = await pushRows('oNobodyHasThisOpenid000001');
+      assert.deepEqual([revoked.outcome, revoked.user_id], ['recorded', null]);
       const text = { ToUserName: 'gh_870882ca4b1', FromUserName: 'oTextSender000000000000001', CreateTime: now(), MsgType: 'text', Content: 'hello', MsgId: '4561255354251345929' };
       assertSuccess(await push(text, { format: 'json' }), 'text message');
       const [audit] = await pushRows('oTextSender000000000000001');

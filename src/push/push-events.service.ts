@@ -77,7 +77,7 @@ export class PushEventsService {
         const profile = codes.some((c) => PROFILE_CODES.has(c));
         const mobile = codes.includes(MOBILE_CODE);
         const detail = { revokeInfo: codes.slice(0, 20).map((c) => auditText(c, 8)) };
-        if (!profile && !mobile) return { outcome: 'recorded', detail };
+        if (!profile && !mobile) return this.record(m, appId, detail);
         return this.erase(m, appId, { profile, mobile }, detail);
       }
       case 'user_info_modified':
@@ -91,8 +91,14 @@ export class PushEventsService {
       case 'wxa_media_check':
         return this.mediaCheck(m, appId);
       default:
-        return { outcome: 'recorded' };
+        return this.record(m, appId);
     }
+  }
+
+  /** A message that changes nothing: recorded, with the user it names when that is a known identity of the app (for the audit trail). */
+  private async record(m: PushMessage, appId: string, detail?: Record<string, unknown>): Promise<PushResult> {
+    const user = await this.findUser(m, appId);
+    return { outcome: 'recorded', userId: user?.id ?? null, ...(detail ? { detail } : {}) };
   }
 
   private async erase(m: PushMessage, appId: string, what: { profile?: boolean; mobile?: boolean }, detail: Record<string, unknown>): Promise<PushResult> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Client } from 'pg';
 import type { RunningApp } from '../src/bootstrap';
 import { dedupKey, readPushMessage } from '../src/push/push-message';
 import { buildPushXml } from '../src/push/push-xml';
@@ -531,6 +532,46 @@ describe('WeChat message push', () => {
       assert.ok(op.responses['401'].content['application/json'].schema.properties.code.enum.includes('PUSH_SIGNATURE_MISMATCH'));
       assert.ok(op.responses['404'], `${method} documents 404`);
     }
+  });
+});
+
+describe('a push for a user whose row is locked', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ env: { WECHAT_PUSH_TOKEN: TOKEN, WECHAT_PUSH_AES_KEY: AES_KEY, DATABASE_STATEMENT_TIMEOUT_MS: '300' } });
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  test('answers 503 once the statement timeout passes; the retry after the lock does the work, once', async () => {
+    const login = await app.login({ nickName: 'Locked', avatarUrl: 'https://example.com/locked.png' });
+    assert.equal(login.status, 200, login.text);
+    const { id, openId } = login.body.user;
+    const built = buildWechatPush(event('user_info_modified', openId), CREDENTIALS, { mode: 'safe' });
+    const send = () => app.request('POST', `/wechat/push?${new URLSearchParams(built.query)}`, { rawBody: built.body, headers: { 'content-type': built.contentType } });
+    const locker = new Client({ connectionString: app.db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM wechat_user WHERE id = $1 FOR UPDATE', [id]);
+      const started = Date.now();
+      assertError(await send(), 503, 'SERVICE_UNAVAILABLE', 'while locked');
+      // The lock would hold forever: the answer came after the 300 ms statement timeout (and slack for a loaded machine).
+      assert.ok(Date.now() - started < 5000, `answered after ${Date.now() - started} ms`);
+      await locker.query('ROLLBACK');
+    } finally {
+      await locker.end().catch(() => undefined);
+    }
+    assertSuccess(await send(), "WeChat's retry");
+    assertSuccess(await send(), 'another retry');
+    const [user] = await app.db.query<WechatUserRow>('SELECT * FROM wechat_user WHERE id = $1', [id]);
+    assert.equal(user.nickname, null);
+    const rows = await app.db.query<PushRow>('SELECT * FROM wechat_push_message WHERE open_id = $1', [openId]);
+    assert.deepEqual(
+      rows.map((r) => [r.outcome, Number(r.user_id)]),
+      [['data_cleared', id]],
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isUtf8 } from 'node:buffer';
 import sjson from 'secure-json-parse';
 import { ValidationFailedError } from '../errors/app-error';
@@ -19,6 +19,12 @@ export class MalformedBody {
   constructor(readonly error: ValidationFailedError) {}
 }
 
+/** A body that does not parse: 400, or a MalformedBody for a route that must see it (see there). */
+function refuse(request: FastifyRequest, error: ValidationFailedError, done: (err: Error | null, body?: unknown) => void): void {
+  if (request.routeOptions?.config?.keepsMalformedBody === true) done(null, new MalformedBody(error));
+  else done(error, undefined);
+}
+
 /** Deeper than any request of this API; deeper bodies only exist to exhaust the stack of validators. */
 export const MAX_BODY_DEPTH = 16;
 /**
@@ -36,20 +42,19 @@ export const MAX_BODY_KEYS = 256;
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-    const refuse = (error: ValidationFailedError) => (request.routeOptions?.config?.keepsMalformedBody === true ? done(null, new MalformedBody(error)) : done(error, undefined));
     // wx.request sends `content-type: application/json` even without data: an empty body is no body
     // (a route that needs one then fails validation, naming its fields).
     if (body.length === 0) return done(null, undefined);
-    if (!isUtf8(body)) return refuse(new ValidationFailedError('Malformed JSON body: not valid UTF-8'));
+    if (!isUtf8(body)) return refuse(request, new ValidationFailedError('Malformed JSON body: not valid UTF-8'), done);
     let parsed: unknown;
     try {
       parsed = sjson.parse(body.toString('utf8'), null, { protoAction: 'error', constructorAction: 'error' });
     } catch (err) {
       const poisoned = /prototype/i.test((err as Error).message);
-      return refuse(new ValidationFailedError(poisoned ? 'Malformed JSON body: forbidden __proto__ or constructor.prototype key' : 'Malformed JSON body'));
+      return refuse(request, new ValidationFailedError(poisoned ? 'Malformed JSON body: forbidden __proto__ or constructor.prototype key' : 'Malformed JSON body'), done);
     }
     const problem = shapeProblem(parsed);
-    if (problem) return refuse(new ValidationFailedError(`Malformed JSON body: ${problem}`));
+    if (problem) return refuse(request, new ValidationFailedError(`Malformed JSON body: ${problem}`), done);
     done(null, parsed);
   });
 }

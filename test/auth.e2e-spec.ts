@@ -475,6 +475,53 @@ describe('auth: tokens, the current user, logout, deletion', () => {
     });
   });
 
+  describe('routes without a body (POST /auth/logout, DELETE /users/me)', () => {
+    const json = { 'content-type': 'application/json' };
+    const routes = [
+      ['POST', '/auth/logout'],
+      ['DELETE', '/users/me'],
+    ] as const;
+
+    for (const [method, path] of routes) {
+      test(`${method} ${path}: unknown fields or a body that is no object → 400 VALIDATION_FAILED, nothing done`, async () => {
+        const user = await login({ nickName: 'Body Tester' });
+        const before = await row(user.user.id);
+        for (const [rawBody, field] of [
+          ['{"x":1}', 'x'],
+          ['{"x":1,"all":true}', 'all'],
+        ]) {
+          const answer = await app.request(method, path, { token: user.token, rawBody, headers: json });
+          assertValidationFailed(answer, field, `${method} ${path} ${rawBody}`);
+          assert.match(answer.body.message, new RegExp(`property ${field} should not exist`));
+        }
+        for (const rawBody of ['[]', '[1]', '"x"', '5', 'true']) {
+          const answer = await app.request(method, path, { token: user.token, rawBody, headers: json });
+          assert.equal(answer.status, 400, `${method} ${path} ${rawBody}: ${answer.text}`);
+          assert.equal(answer.body.code, 'VALIDATION_FAILED', `${method} ${path} ${rawBody}`);
+          assert.equal(answer.body.message, 'request body must be a JSON object');
+        }
+        assert.deepEqual(await row(user.user.id), before, 'a refused request changed the row');
+        assert.equal((await me(user.token)).status, 200, 'the token still works');
+        // The token is checked first, as on every guarded route.
+        assertUnauthorized(await app.request(method, path, { rawBody: '{"x":1}', headers: json }), `${method} ${path} without a token`);
+      });
+
+      for (const [label, options] of [
+        ['no body', {}],
+        ['an empty body with content-type application/json', { rawBody: '', headers: json }],
+        ['{}', { body: {} }],
+        ['null', { rawBody: 'null', headers: json }],
+      ] as const) {
+        test(`${method} ${path} with ${label} → 204`, async () => {
+          const user = await login({ nickName: 'Body Tester' });
+          const answer = await app.request(method, path, { token: user.token, ...options });
+          assert.equal(answer.status, 204, answer.text);
+          assertUnauthorized(await me(user.token), `${method} ${path} done`);
+        });
+      }
+    }
+  });
+
   describe('DELETE /users/me', () => {
     test('soft-deletes, clears personal data, revokes every token; a later login reactivates the same id, empty', async () => {
       const earlier = await login({ nickName: 'Doomed', unionId: 'uDoomed-union', gender: 1, country: 'China', province: 'Beijing', city: 'Beijing', avatarUrl: 'https://example.com/d.png' });

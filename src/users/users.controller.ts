@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTa
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
+import { NoBody } from '../common/validation/no-body.decorator';
 import { MobileVault } from '../data-protection/mobile-vault';
 import { UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
@@ -29,12 +30,13 @@ export class UsersController {
 
   @Delete()
   @HttpCode(204)
+  @NoBody()
   @ApiOperation({
     summary: 'Delete the account',
     description: 'Clears profile, mobile and unionId, revokes every token and drops the stored session_key. A later login reactivates the account, empty.',
   })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
+  @ApiErrorResponses('VALIDATION_FAILED', 'UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async remove(@CurrentUser() caller: AuthenticatedUser): Promise<void> {
     await this.users.deleteAccount(caller.id);
   }

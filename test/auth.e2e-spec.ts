@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../src/auth/authenticated-user';
+import { rawHttp } from './support/raw-http';
 import { startTestApp, TEST_APPID, TEST_JWT_SECRET, type HttpAnswer, type TestApp, USER_FIELDS } from './support/test-app';
 import type { WechatUserRow } from './support/test-database';
 
@@ -261,6 +262,25 @@ describe('auth: tokens, the current user, logout, deletion', () => {
       assertUnauthorized(await meWithAuth(`Basic ${Buffer.from('user:pass').toString('base64')}`), 'Basic user:pass');
       assertUnauthorized(await meWithAuth(`Token ${alice.token}`), 'Token');
       assertUnauthorized(await meWithAuth(alice.token), 'no scheme');
+    });
+    test('anything after the token, or a separator other than spaces → 401', async () => {
+      assertUnauthorized(await meWithAuth(`Bearer ${alice.token} trailing-garbage`), 'trailing text');
+      assertUnauthorized(await meWithAuth(`Bearer ${alice.token} ${alice.token}`), 'two tokens');
+      assertUnauthorized(await meWithAuth(`Bearer ${alice.token}, Basic dXNlcjpwYXNz`), 'a second credential');
+      assertUnauthorized(await meWithAuth(`Bearer\t${alice.token}`), 'a tab after the scheme');
+      assertUnauthorized(await meWithAuth(`Bearer${alice.token}`), 'no space after the scheme');
+      assertUnauthorized(await meWithAuth(`Bearerx ${alice.token}`), 'a longer scheme');
+      assertUnauthorized(await meWithAuth(`x Bearer ${alice.token}`), 'text before the scheme');
+    });
+    test('the scheme in any case, several spaces, and whitespace around the value are accepted', async () => {
+      for (const authorization of [`bearer ${alice.token}`, `BEARER ${alice.token}`, `bEaReR ${alice.token}`, `Bearer    ${alice.token}`]) {
+        const answer = await meWithAuth(authorization);
+        assert.equal(answer.status, 200, `${authorization.slice(0, 12)}…: ${answer.text}`);
+      }
+      // fetch trims header values itself: the spaces and tab must reach the server as written.
+      const raw = await rawHttp(app.baseUrl, [`GET /users/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization:  Bearer ${alice.token} \t \r\n\r\n`]);
+      assert.equal(raw.status, 200, raw.text);
+      assert.equal(raw.body.id, alice.user.id);
     });
     test('the token in the query string is not accepted', async () => {
       assertUnauthorized(await app.request('GET', `/users/me?access_token=${alice.token}`), 'query');

@@ -2,16 +2,14 @@ import { ExecutionContext, Inject, Injectable, type Type } from '@nestjs/common'
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
-import { ExtractJwt } from 'passport-jwt';
 import { UnauthorizedError } from '../common/errors/app-error';
 import type { AuthenticatedUser, TokenClaims } from './authenticated-user';
+import { bearerToken } from './bearer-token';
 import { IS_PUBLIC } from './decorators/public.decorator';
 import { JWT_KEY } from './jwt-key';
 import { JWT_REQUEST_CONTEXT, type JwtRequestContext } from './jwt.strategy';
 import { TokenValidator } from './token-validator';
 import { VerifiedTokenCache } from './verified-token.cache';
-
-const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /** A route handler, as ExecutionContext.getHandler() returns it. */
 type Handler = ReturnType<ExecutionContext['getHandler']>;

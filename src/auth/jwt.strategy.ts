@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Strategy } from 'passport-jwt';
 import { UnauthorizedError } from '../common/errors/app-error';
 import { type AuthenticatedUser, TOKEN_AUDIENCE, TOKEN_ISSUER, type TokenClaims } from './authenticated-user';
+import { bearerToken } from './bearer-token';
 
 /** Where the guard puts its application's key and validator on the request for the strategy. */
 export const JWT_REQUEST_CONTEXT = Symbol('jwt-request-context');
@@ -28,7 +29,8 @@ type RequestWithContext = { [JWT_REQUEST_CONTEXT]?: JwtRequestContext };
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor() {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // The guard's own strict extractor (see bearerToken), so both read the header alike.
+      jwtFromRequest: bearerToken,
       // jsonwebtoken takes a KeyObject (its types say string | Buffer): ~50x faster than a string secret.
       secretOrKeyProvider: (request: RequestWithContext, _token: string, done: (err: unknown, key?: string) => void) => {
         const context = request[JWT_REQUEST_CONTEXT];

@@ -78,12 +78,12 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
     await app?.close();
   });
 
-  describe('POST /wechat/login with a malformed body → 400 VALIDATION_FAILED', () => {
+  describe('POST /wechat/login with a malformed body → 400 VALIDATION_FAILED (or DECRYPT_FAILED)', () => {
     const deep = (depth: number, open: string, close: string, inner: string) => open.repeat(depth) + inner + close.repeat(depth);
     // name → exact body; `field`: the message must name it.
     // Deep nesting is refused either while parsing (no field to name) or by validation; never a 500
     // (class-transformer recurses once per level and overflows the stack at a few thousand).
-    const cases: { name: string; body: string | Buffer; field?: string }[] = [
+    const cases: { name: string; body: string | Buffer; field?: string; code?: 'DECRYPT_FAILED' }[] = [
       { name: 'lone {', body: '{' },
       { name: '{"code":}', body: '{"code":}' },
       { name: 'trailing comma', body: '{"code":"abc",}' },
@@ -122,8 +122,11 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
       { name: 'signature not 40 hex', body: JSON.stringify({ code: 'abc', rawData: '{}', signature: 'z'.repeat(40) }), field: 'signature' },
       { name: 'rawData not JSON', body: JSON.stringify({ code: 'abc', rawData: 'not json', signature: 'a'.repeat(40) }), field: 'rawData' },
       { name: 'encryptedData without iv', body: JSON.stringify({ code: 'abc', encryptedData: 'AAAA' }), field: 'iv' },
-      { name: 'iv of 15 bytes', body: JSON.stringify({ code: 'abc', encryptedData: 'AAAAAAAAAAAAAAAAAAAAAA==', iv: Buffer.alloc(15).toString('base64') }), field: 'iv' },
-      { name: 'encryptedData not base64', body: JSON.stringify({ code: 'abc', encryptedData: '%%%%', iv: Buffer.alloc(16).toString('base64') }), field: 'encryptedData' },
+      { name: 'encryptedData is a number', body: JSON.stringify({ code: 'abc', encryptedData: 1234, iv: Buffer.alloc(16).toString('base64') }), field: 'encryptedData' },
+      { name: 'iv is an object', body: JSON.stringify({ code: 'abc', encryptedData: 'AAAAAAAAAAAAAAAAAAAAAA==', iv: { a: 1 } }), field: 'iv' },
+      // Strings that no key could decrypt: DECRYPT_FAILED, still before WeChat is called.
+      { name: 'iv of 15 bytes', body: JSON.stringify({ code: 'abc', encryptedData: 'AAAAAAAAAAAAAAAAAAAAAA==', iv: Buffer.alloc(15).toString('base64') }), field: 'iv', code: 'DECRYPT_FAILED' },
+      { name: 'encryptedData not base64', body: JSON.stringify({ code: 'abc', encryptedData: '%%%%', iv: Buffer.alloc(16).toString('base64') }), field: 'encryptedData', code: 'DECRYPT_FAILED' },
       // Invalid UTF-8 is not JSON text (RFC 8259 §8.1): it must not be "repaired" into U+FFFD and sent on to WeChat.
       { name: 'invalid UTF-8 in the code', body: Buffer.concat([Buffer.from('{"code":"abc'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]) },
       { name: 'invalid UTF-8 (overlong encoding)', body: Buffer.concat([Buffer.from('{"code":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]) },
@@ -138,7 +141,7 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
     for (const c of cases) {
       test(c.name, async () => {
         const answer = await sendJson('/wechat/login', c.body, { label: c.name });
-        assertError(answer, 400, 'VALIDATION_FAILED', c.name, c.field);
+        assertError(answer, 400, c.code ?? 'VALIDATION_FAILED', c.name, c.field);
       });
     }
 
@@ -174,7 +177,7 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
   });
 
   describe('PATCH /users/me (valid token) with a malformed body → 400 VALIDATION_FAILED', () => {
-    const cases: { name: string; body: string | Buffer; field?: string }[] = [
+    const cases: { name: string; body: string | Buffer; field?: string; code?: 'DECRYPT_FAILED' }[] = [
       { name: 'lone {', body: '{' },
       { name: 'single quotes', body: "{'nickname':'x'}" },
       { name: 'JSON array', body: '[{"nickname":"x"}]' },

@@ -573,8 +573,9 @@ describe('POST /wechat/login', () => {
       { name: 'signature of 39 hex chars', field: 'signature', body: (b) => ({ ...b, signature: b.signature.slice(1) }) },
       { name: 'encryptedData without iv', field: 'iv', body: ({ iv: _iv, ...rest }) => rest },
       { name: 'iv without encryptedData', field: 'encryptedData', body: ({ encryptedData: _e, ...rest }) => rest },
-      { name: 'iv of 15 bytes', field: 'iv', body: (b) => ({ ...b, iv: randomBytes(15).toString('base64') }) },
-      { name: 'iv of 32 bytes', field: 'iv', body: (b) => ({ ...b, iv: randomBytes(32).toString('base64') }) },
+      { name: 'encryptedData not a string', field: 'encryptedData', body: (b) => ({ ...b, encryptedData: 12345 }) },
+      { name: 'iv not a string', field: 'iv', body: (b) => ({ ...b, iv: ['AAAAAAAAAAAAAAAAAAAAAA=='] }) },
+      { name: 'encryptedData over 32768 chars', field: 'encryptedData', body: (b) => ({ ...b, encryptedData: 'A'.repeat(32772) }) },
       { name: 'rawData not JSON', field: 'rawData', body: (b) => ({ ...b, rawData: 'not json {' }) },
       { name: 'unknown field', field: 'isAdmin', body: (b) => ({ ...b, isAdmin: true }) },
     ];
@@ -610,6 +611,37 @@ describe('POST /wechat/login', () => {
       assert.equal(app.wechat.requests.length, 0);
       await assertNoRow(issued.openId);
     });
+  });
+
+  describe('encryptedData or iv undecryptable on its face: 400 DECRYPT_FAILED before WeChat is called', () => {
+    type Case = { name: string; field: 'encryptedData' | 'iv'; value: (b: ReturnType<typeof fullLoginBody>['body']) => string };
+    const cases: Case[] = [
+      { name: 'encryptedData with characters outside base64', field: 'encryptedData', value: (b) => `${b.encryptedData.slice(0, -4)}*!?#` },
+      { name: 'encryptedData without its padding', field: 'encryptedData', value: (b) => (b.encryptedData.endsWith('=') ? b.encryptedData.replace(/=+$/, '') : b.encryptedData.slice(0, -1)) },
+      { name: 'encryptedData in base64url', field: 'encryptedData', value: (b) => Buffer.from(b.encryptedData, 'base64').toString('base64url') + '-_' },
+      { name: 'encryptedData of 20 bytes (not whole AES blocks)', field: 'encryptedData', value: () => randomBytes(20).toString('base64') },
+      { name: 'empty encryptedData', field: 'encryptedData', value: () => '' },
+      { name: 'iv that is not base64', field: 'iv', value: () => 'not base64 at all!!!!!!!' },
+      { name: 'iv of 15 bytes', field: 'iv', value: () => randomBytes(15).toString('base64') },
+      { name: 'iv of 32 bytes', field: 'iv', value: () => randomBytes(32).toString('base64') },
+      { name: 'empty iv', field: 'iv', value: () => '' },
+    ];
+
+    for (const c of cases) {
+      test(`${c.name} → 400 DECRYPT_FAILED naming ${c.field}; jscode2session not called; the code stays usable`, async () => {
+        const { issued, body } = fullLoginBody({ nickName: 'Valid Later' });
+        const res = await login({ ...body, [c.field]: c.value(body) });
+        assertError(res, 400, 'DECRYPT_FAILED');
+        assert.ok(res.body.message.includes(c.field), `message names ${c.field}: ${res.body.message}`);
+        assert.equal(app.wechat.countRequests(JSCODE2SESSION_PATH), 0, 'the login code was not sent to WeChat');
+        assert.equal(app.wechat.requests.length, 0, 'WeChat received no request');
+        await assertNoRow(issued.openId);
+
+        const ok = await login(body);
+        assert.equal(ok.status, 200, ok.text);
+        assert.equal(ok.body.user.openId, issued.openId);
+      });
+    }
   });
 
   // ------------------------------------------------------------------ concurrency

@@ -249,10 +249,33 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
       assertError(await phone(token, { encryptedData: 'AAAAAAAAAAAAAAAAAAAAAA==' }), 400, 'VALIDATION_FAILED');
     });
 
-    test('an iv that is not 16 bytes → 400 VALIDATION_FAILED naming iv', async () => {
-      const res = await phone(token, { encryptedData: 'AAAAAAAAAAAAAAAAAAAAAA==', iv: Buffer.alloc(12).toString('base64') });
-      assertError(res, 400, 'VALIDATION_FAILED');
-      assert.match(res.body.message, /iv/);
+    test('an iv that is not 16 bytes, or encryptedData or iv that is not base64 → 400 DECRYPT_FAILED naming it', async () => {
+      const iv = 'AAAAAAAAAAAAAAAAAAAAAA==';
+      const encryptedData = Buffer.alloc(32).toString('base64');
+      for (const [body, field] of [
+        [{ encryptedData, iv: Buffer.alloc(12).toString('base64') }, 'iv'],
+        [{ encryptedData, iv: 'AAAAAAAAAAAAAAAAAAAAAA' }, 'iv'],
+        [{ encryptedData: `${encryptedData.slice(0, -4)}@@@@`, iv }, 'encryptedData'],
+        [{ encryptedData: encryptedData.replace(/=+$/, ''), iv }, 'encryptedData'],
+      ] as const) {
+        const res = await phone(token, body);
+        assertError(res, 400, 'DECRYPT_FAILED');
+        assert.match(res.body.message, new RegExp(`\\b${field}\\b`), res.body.message);
+      }
+      assert.equal(app.wechat.requests.length, 0);
+    });
+
+    test('encryptedData or iv of the wrong type → 400 VALIDATION_FAILED naming it', async () => {
+      const iv = 'AAAAAAAAAAAAAAAAAAAAAA==';
+      for (const [body, field] of [
+        [{ encryptedData: 42, iv }, 'encryptedData'],
+        [{ encryptedData: iv, iv: 16 }, 'iv'],
+        [{ encryptedData: 'A'.repeat(32772), iv }, 'encryptedData'],
+      ] as const) {
+        const res = await phone(token, body);
+        assertError(res, 400, 'VALIDATION_FAILED');
+        assert.match(res.body.message, new RegExp(`\\b${field}\\b`), res.body.message);
+      }
     });
 
     test('an empty code → 400 VALIDATION_FAILED', async () => {

@@ -7,6 +7,8 @@ import { DecryptFailedError, SignatureMismatchError, WatermarkMismatchError } fr
 
 const APPID = 'wxTEST';
 const crypto = new WechatCrypto();
+/** decode, then decrypt: as the login and the phone route use them. */
+const decrypt = (encryptedData: string, iv: string, sessionKey: string, appId: string) => crypto.decrypt(crypto.decode(encryptedData, iv), sessionKey, appId);
 
 const sha1hex = (s: string) => createHash('sha1').update(s, 'utf8').digest('hex');
 
@@ -100,7 +102,7 @@ describe('WechatCrypto.decrypt', () => {
   test('round trip: returns the decrypted JSON object', () => {
     const payload = { openId: 'oABC', unionId: 'uXYZ', nickName: '小程序用户', gender: 2, watermark: { appid: APPID, timestamp: 1700000000 } };
     const f = fixture(payload);
-    assert.deepEqual(crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), payload);
+    assert.deepEqual(decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), payload);
   });
 
   test('round trip of a plaintext that is exactly a whole number of blocks (a full padding block follows)', () => {
@@ -108,7 +110,7 @@ describe('WechatCrypto.decrypt', () => {
     for (let n = 0; Buffer.byteLength(JSON.stringify(payload)) % 16 !== 0; n++) payload = { watermark: { appid: APPID }, p: 'x'.repeat(n) };
     const f = fixture(payload);
     assert.equal(Buffer.from(f.encryptedData, 'base64').length, Buffer.byteLength(JSON.stringify(payload)) + 16);
-    assert.deepEqual(crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), payload);
+    assert.deepEqual(decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), payload);
   });
 
   test('a wrong session_key fails with DecryptFailedError (bad padding or not JSON), never anything else', () => {
@@ -116,7 +118,7 @@ describe('WechatCrypto.decrypt', () => {
     for (let i = 0; i < 50; i++) {
       const wrong = randomBytes(16);
       if (wrong.equals(f.key)) continue;
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, wrong.toString('base64'), APPID));
+      assertDecryptFailed(() => decrypt(f.encryptedData, f.ivB64, wrong.toString('base64'), APPID));
     }
   });
 
@@ -125,7 +127,7 @@ describe('WechatCrypto.decrypt', () => {
     for (let i = 0; i < 20; i++) {
       const wrongIv = randomBytes(16).toString('base64');
       // With a one-block ciphertext a wrong iv only changes the padding; with more it garbles the JSON start.
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, wrongIv, f.sessionKey, APPID));
+      assertDecryptFailed(() => decrypt(f.encryptedData, wrongIv, f.sessionKey, APPID));
     }
   });
 
@@ -141,89 +143,100 @@ describe('WechatCrypto.decrypt', () => {
       const total = Math.ceil((json.length + badTail.length) / 16) * 16;
       const plain = Buffer.concat([json, Buffer.alloc(total - json.length - badTail.length, 0x20), badTail]);
       assert.equal(plain.length % 16, 0);
-      assertDecryptFailed(() => crypto.decrypt(encryptRaw(plain, key, iv), iv.toString('base64'), key.toString('base64'), APPID));
+      assertDecryptFailed(() => decrypt(encryptRaw(plain, key, iv), iv.toString('base64'), key.toString('base64'), APPID));
     }
   });
 
   test('truncated ciphertext: one byte short is not whole blocks', () => {
     const f = fixture();
     const bytes = Buffer.from(f.encryptedData, 'base64');
-    assertDecryptFailed(() => crypto.decrypt(bytes.subarray(0, bytes.length - 1).toString('base64'), f.ivB64, f.sessionKey, APPID), /block/i);
+    assertDecryptFailed(() => decrypt(bytes.subarray(0, bytes.length - 1).toString('base64'), f.ivB64, f.sessionKey, APPID), /block/i);
   });
 
   test('truncated ciphertext: one whole block short fails as bad padding or non-JSON', () => {
     const f = fixture({ watermark: { appid: APPID }, nickName: 'a long enough nickname to need several blocks' });
     const bytes = Buffer.from(f.encryptedData, 'base64');
     assert.ok(bytes.length >= 48);
-    assertDecryptFailed(() => crypto.decrypt(bytes.subarray(0, bytes.length - 16).toString('base64'), f.ivB64, f.sessionKey, APPID));
+    assertDecryptFailed(() => decrypt(bytes.subarray(0, bytes.length - 16).toString('base64'), f.ivB64, f.sessionKey, APPID));
   });
 
   test('an iv of 8 or 32 bytes is refused', () => {
     const f = fixture();
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, randomBytes(8).toString('base64'), f.sessionKey, APPID), /iv/);
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, randomBytes(32).toString('base64'), f.sessionKey, APPID), /iv/);
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, '', f.sessionKey, APPID), /iv/);
+    assertDecryptFailed(() => decrypt(f.encryptedData, randomBytes(8).toString('base64'), f.sessionKey, APPID), /iv/);
+    assertDecryptFailed(() => decrypt(f.encryptedData, randomBytes(32).toString('base64'), f.sessionKey, APPID), /iv/);
+    assertDecryptFailed(() => decrypt(f.encryptedData, '', f.sessionKey, APPID), /iv/);
   });
 
   test('non-base64 characters in encryptedData, iv or session_key are refused (not silently skipped)', () => {
     const f = fixture();
     // Buffer.from would ignore '!' and '*' and decode the rest: a strict decoder must refuse them.
     const withJunk = (b64: string) => b64.slice(0, 4) + '!*!*' + b64.slice(4);
-    assertDecryptFailed(() => crypto.decrypt(withJunk(f.encryptedData), f.ivB64, f.sessionKey, APPID), /encryptedData/);
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, withJunk(f.ivB64), f.sessionKey, APPID), /iv/);
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, withJunk(f.sessionKey), APPID), /session_key/);
+    assertDecryptFailed(() => decrypt(withJunk(f.encryptedData), f.ivB64, f.sessionKey, APPID), /encryptedData/);
+    assertDecryptFailed(() => decrypt(f.encryptedData, withJunk(f.ivB64), f.sessionKey, APPID), /iv/);
+    assertDecryptFailed(() => decrypt(f.encryptedData, f.ivB64, withJunk(f.sessionKey), APPID), /session_key/);
     // Whitespace and base64url alphabet are not what WeChat sends either.
-    assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, ` ${f.sessionKey}`, APPID), /session_key/);
+    assertDecryptFailed(() => decrypt(f.encryptedData, f.ivB64, ` ${f.sessionKey}`, APPID), /session_key/);
     const url = f.encryptedData.replace(/\+/g, '-').replace(/\//g, '_');
-    if (url !== f.encryptedData) assertDecryptFailed(() => crypto.decrypt(url, f.ivB64, f.sessionKey, APPID), /encryptedData/);
-    assertDecryptFailed(() => crypto.decrypt('中文', f.ivB64, f.sessionKey, APPID), /encryptedData/);
+    if (url !== f.encryptedData) assertDecryptFailed(() => decrypt(url, f.ivB64, f.sessionKey, APPID), /encryptedData/);
+    assertDecryptFailed(() => decrypt('中文', f.ivB64, f.sessionKey, APPID), /encryptedData/);
+  });
+
+  test('decode alone, without any key, refuses what no key could open', () => {
+    const f = fixture();
+    assertDecryptFailed(() => crypto.decode(f.encryptedData, randomBytes(15).toString('base64')), /iv/);
+    assertDecryptFailed(() => crypto.decode(f.encryptedData, f.ivB64.slice(0, -2)), /iv/);
+    assertDecryptFailed(() => crypto.decode(f.encryptedData.slice(1), f.ivB64), /encryptedData/);
+    assertDecryptFailed(() => crypto.decode(randomBytes(20).toString('base64'), f.ivB64), /encryptedData/);
+    const sealed = crypto.decode(f.encryptedData, f.ivB64);
+    assert.ok(sealed.iv.equals(f.iv));
+    assert.ok(sealed.data.equals(Buffer.from(f.encryptedData, 'base64')));
   });
 
   test('empty encryptedData is refused', () => {
     const f = fixture();
-    assertDecryptFailed(() => crypto.decrypt('', f.ivB64, f.sessionKey, APPID));
+    assertDecryptFailed(() => decrypt('', f.ivB64, f.sessionKey, APPID));
   });
 
   test('a session_key that is not 16 bytes is refused', () => {
     const f = fixture();
     for (const n of [0, 8, 15, 17, 24, 32]) {
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, randomBytes(n).toString('base64'), APPID), /session_key/);
+      assertDecryptFailed(() => decrypt(f.encryptedData, f.ivB64, randomBytes(n).toString('base64'), APPID), /session_key/);
     }
   });
 
   test('a plaintext that is not JSON is refused', () => {
     for (const text of ['not json at all', '{"watermark":{"appid":"wxTEST"}', '', '\u0000\u0001']) {
       const f = fixture(text);
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), /JSON/);
+      assertDecryptFailed(() => decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), /JSON/);
     }
   });
 
   test('plaintext JSON that is not an object (array, number, string, null) is refused', () => {
     for (const value of [[{ watermark: { appid: APPID } }], 42, 'text', null, true]) {
       const f = fixture(JSON.stringify(value));
-      assertDecryptFailed(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), /JSON/);
+      assertDecryptFailed(() => decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID), /JSON/);
     }
   });
 
   test('a watermark of another mini program is refused', () => {
     const f = fixture({ openId: 'o1', watermark: { appid: 'wxOTHER', timestamp: 1 } });
-    assertWatermark(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID));
+    assertWatermark(() => decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID));
     // Case matters: appids are compared exactly.
     const g = fixture({ openId: 'o1', watermark: { appid: APPID.toLowerCase() } });
-    assertWatermark(() => crypto.decrypt(g.encryptedData, g.ivB64, g.sessionKey, APPID));
+    assertWatermark(() => decrypt(g.encryptedData, g.ivB64, g.sessionKey, APPID));
   });
 
   test('a missing or malformed watermark is refused', () => {
     for (const payload of [{ openId: 'o1' }, { openId: 'o1', watermark: null }, { openId: 'o1', watermark: {} }, { openId: 'o1', watermark: APPID }, { openId: 'o1', appid: APPID }]) {
       const f = fixture(payload);
-      assertWatermark(() => crypto.decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID));
+      assertWatermark(() => decrypt(f.encryptedData, f.ivB64, f.sessionKey, APPID));
     }
   });
 
   test('the appid checked is the one given (the mini program of the session)', () => {
-    assert.throws(() => crypto.decrypt(fixture({ openId: 'o1', watermark: { appid: 'wxOTHER' } }).encryptedData, fixture().ivB64, fixture().sessionKey, APPID));
+    assert.throws(() => decrypt(fixture({ openId: 'o1', watermark: { appid: 'wxOTHER' } }).encryptedData, fixture().ivB64, fixture().sessionKey, APPID));
     const f = fixture({ openId: 'o1', watermark: { appid: 'wxOTHER' } });
-    assert.deepEqual(new WechatCrypto().decrypt(f.encryptedData, f.ivB64, f.sessionKey, 'wxOTHER'), { openId: 'o1', watermark: { appid: 'wxOTHER' } });
+    assert.deepEqual(decrypt(f.encryptedData, f.ivB64, f.sessionKey, 'wxOTHER'), { openId: 'o1', watermark: { appid: 'wxOTHER' } });
   });
 });
 
@@ -245,7 +258,7 @@ describe("WechatCrypto against WeChat's published samples", () => {
     const iv = 'r7BXXKkLb8qrSNn05n0qiA==';
     const encryptedData =
       'CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==';
-    assert.deepEqual(new WechatCrypto().decrypt(encryptedData, iv, sessionKey, 'wx4f4bc4dec97d474b'), {
+    assert.deepEqual(decrypt(encryptedData, iv, sessionKey, 'wx4f4bc4dec97d474b'), {
       openId: 'oGZUI0egBJY1zhBYw2KhdUfwVJJE',
       nickName: 'Band',
       gender: 1,
@@ -258,6 +271,6 @@ describe("WechatCrypto against WeChat's published samples", () => {
       watermark: { timestamp: 1477314187, appid: 'wx4f4bc4dec97d474b' },
     });
     // The same sample for another mini program: its watermark names wx4f4bc4dec97d474b, not us.
-    assertWatermark(() => new WechatCrypto().decrypt(encryptedData, iv, sessionKey, 'wxOTHER'));
+    assertWatermark(() => decrypt(encryptedData, iv, sessionKey, 'wxOTHER'));
   });
 });

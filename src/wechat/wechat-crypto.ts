@@ -10,6 +10,12 @@ export function decodeBase64(value: string, what: string): Buffer {
   return Buffer.from(value, 'base64');
 }
 
+/** encryptedData and its iv, decoded and of a decryptable shape (see WechatCrypto.decode). */
+export interface SealedData {
+  data: Buffer;
+  iv: Buffer;
+}
+
 /**
  * WeChat's open-data crypto (https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/signature.html):
  * rawData signatures and AES-128-CBC encrypted user data, both keyed by the login's session_key.
@@ -24,21 +30,29 @@ export class WechatCrypto {
   }
 
   /**
-   * Decrypts encryptedData (AES-128-CBC, PKCS#7, key = base64-decoded session_key) into its JSON
-   * object and checks that its watermark names the mini program `appId` (the one the session is of).
+   * encryptedData and its iv as bytes, or DECRYPT_FAILED: not base64, an iv that is not 16 bytes,
+   * data that is not whole AES blocks. It needs no key, so it runs before a login code is spent.
    */
-  decrypt(encryptedData: string, iv: string, sessionKey: string, appId: string): Record<string, unknown> {
-    const key = decodeBase64(sessionKey, 'session_key');
-    if (key.length !== 16) throw new DecryptFailedError('session_key is not 16 bytes');
+  decode(encryptedData: string, iv: string): SealedData {
     const ivBytes = decodeBase64(iv, 'iv');
     if (ivBytes.length !== 16) throw new DecryptFailedError('iv is not 16 bytes');
     const data = decodeBase64(encryptedData, 'encryptedData');
     if (data.length === 0 || data.length % 16 !== 0) throw new DecryptFailedError('encryptedData is not a whole number of AES blocks');
+    return { data, iv: ivBytes };
+  }
+
+  /**
+   * Decrypts encryptedData (AES-128-CBC, PKCS#7, key = base64-decoded session_key) into its JSON
+   * object and checks that its watermark names the mini program `appId` (the one the session is of).
+   */
+  decrypt(sealed: SealedData, sessionKey: string, appId: string): Record<string, unknown> {
+    const key = decodeBase64(sessionKey, 'session_key');
+    if (key.length !== 16) throw new DecryptFailedError('session_key is not 16 bytes');
 
     let plaintext: string;
     try {
-      const decipher = createDecipheriv('aes-128-cbc', key, ivBytes);
-      plaintext = Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
+      const decipher = createDecipheriv('aes-128-cbc', key, sealed.iv);
+      plaintext = Buffer.concat([decipher.update(sealed.data), decipher.final()]).toString('utf8');
     } catch {
       // A wrong key or iv shows up as bad padding.
       throw new DecryptFailedError('bad padding (wrong session_key or iv)');

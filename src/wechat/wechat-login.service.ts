@@ -41,6 +41,8 @@ export class WechatLoginService {
   async login(request: WechatLoginRequest): Promise<LoginResponse> {
     // Before WeChat is asked: a missing or unknown appId spends no code.
     const app = this.apps.resolve(request.appId);
+    // Nor does encrypted data that no session key could open (bad base64, an iv not of 16 bytes).
+    const sealed = request.encryptedData !== undefined ? this.crypto.decode(request.encryptedData, request.iv!) : undefined;
     const session = await this.api.code2Session(app, request.code);
     let profile: WechatProfile = {};
     let unionId = session.unionId;
@@ -49,8 +51,8 @@ export class WechatLoginService {
       this.crypto.verifySignature(request.rawData, request.signature!, session.sessionKey);
       profile = profileFrom(JSON.parse(request.rawData), 'rawData');
     }
-    if (request.encryptedData !== undefined) {
-      const data = this.crypto.decrypt(request.encryptedData, request.iv!, session.sessionKey, app.appId);
+    if (sealed) {
+      const data = this.crypto.decrypt(sealed, session.sessionKey, app.appId);
       if (typeof data.openId === 'string' && data.openId !== session.openId) {
         throw new WatermarkMismatchError('encryptedData belongs to another user');
       }

@@ -6,7 +6,7 @@ import { callerOpenId } from './caller-open-id';
 import type { PhoneNumberRequest } from './dto/phone-number.request';
 import type { PhoneNumberResponse } from './dto/phone-number.response';
 import { SessionKeyStore } from '../session-keys/session-key.store';
-import { WechatCrypto } from './wechat-crypto';
+import { type SealedData, WechatCrypto } from './wechat-crypto';
 import { WechatServerApi } from './wechat-server-api';
 import { DecryptFailedError, PhoneCodeInvalidError, SessionExpiredError, WatermarkMismatchError, WechatBadResponseError } from './wechat.errors';
 
@@ -32,8 +32,10 @@ export class WechatPhoneService {
 
   /** The caller's identity in the mini program of its token: that app's openid, access token and session key. */
   async resolve(caller: Pick<AuthenticatedUser, 'id' | 'appId'>, request: PhoneNumberRequest): Promise<PhoneNumberResponse> {
+    // Legacy data that no session key could open is refused before anything is looked up.
+    const sealed = request.code === undefined ? this.crypto.decode(request.encryptedData!, request.iv!) : undefined;
     const openId = await callerOpenId(this.users, caller);
-    const phone = request.code !== undefined ? await this.byCode(caller.appId, request.code, openId) : await this.byEncryptedData(caller.appId, openId, request.encryptedData!, request.iv!);
+    const phone = sealed ? await this.byEncryptedData(caller.appId, openId, sealed) : await this.byCode(caller.appId, request.code!, openId);
     await this.users.setMobile(caller.id, this.vault.seal(phone.phoneNumber));
     this.logger.log({ userId: caller.id, mobile: this.vault.mask(phone.phoneNumber) }, `phone number ${this.vault.mask(phone.phoneNumber)} saved for user ${caller.id}`);
     return phone;
@@ -57,10 +59,10 @@ export class WechatPhoneService {
   }
 
   /** Legacy: decrypt with the session_key of this user's last login (watermark checked). */
-  private async byEncryptedData(appId: string, openId: string, encryptedData: string, iv: string): Promise<PhoneNumberResponse> {
+  private async byEncryptedData(appId: string, openId: string, sealed: SealedData): Promise<PhoneNumberResponse> {
     const sessionKey = await this.sessionKeys.get(appId, openId);
     if (!sessionKey) throw new SessionExpiredError();
-    return phoneFrom(this.crypto.decrypt(encryptedData, iv, sessionKey, appId) as PhoneInfo, () => new DecryptFailedError('decrypted data holds no valid phone number'));
+    return phoneFrom(this.crypto.decrypt(sealed, sessionKey, appId) as PhoneInfo, () => new DecryptFailedError('decrypted data holds no valid phone number'));
   }
 }
 

@@ -1,6 +1,5 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
 import { parseJsonObject } from '../../common/parse-json-object';
-import { isStandardBase64 } from '../../common/base64';
 
 /** A string holding a JSON object (WeChat's rawData). */
 export function IsJsonObjectString(options?: ValidationOptions) {
@@ -16,25 +15,6 @@ export function IsJsonObjectString(options?: ValidationOptions) {
         },
       },
     });
-}
-
-/** Standard base64 that decodes to exactly `bytes` bytes (when given) or to at least one byte. */
-export function IsBase64Bytes(bytes?: number, options?: ValidationOptions): PropertyDecorator {
-  return (target, key) => {
-    const propertyName = String(key);
-    registerDecorator({
-      name: 'isBase64Bytes',
-      target: target.constructor,
-      propertyName,
-      options: { message: bytes ? `${propertyName} must be base64 of ${bytes} bytes` : `${propertyName} must be base64`, ...options },
-      validator: {
-        validate(value: unknown) {
-          if (typeof value !== 'string' || value.length === 0 || !isStandardBase64(value)) return false;
-          return bytes === undefined || Buffer.from(value, 'base64').length === bytes;
-        },
-      },
-    });
-  };
 }
 
 /** This field excludes the named ones: a request carries one form or the other. */

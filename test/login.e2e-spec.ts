@@ -219,6 +219,62 @@ describe('POST /wechat/login', () => {
       assert.equal(app.wechat.countRequests(JSCODE2SESSION_PATH), 1);
     });
 
+    test('a rawData profile field the database would refuse (NUL) is dropped, not the login; the stored value stays', async () => {
+      const openId = newOpenId();
+      const first = await app.login({ openId, nickName: 'Kept Name', city: 'Kept City' });
+      assert.equal(first.status, 200, first.text);
+      const issued = app.wechat.issueLoginCode({ openId, nickName: 'Evil\u0000Name', city: 'Shenzhen', province: 'Guangdong', gender: 1 });
+      const logged = app.logLines.length;
+      const res = await login({ code: issued.code, rawData: issued.rawData, signature: issued.signature });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.user.nickname, 'Kept Name', 'treated as not given: the stored nickname stays');
+      assert.equal(res.body.user.city, 'Shenzhen');
+      assert.equal(res.body.user.province, 'Guangdong');
+      assert.equal(res.body.user.gender, 1);
+      const [row] = await rowsOf(openId);
+      assert.equal(row.nickname, 'Kept Name');
+      assert.equal(row.city, 'Shenzhen');
+
+      const lines = app.logLines.slice(logged).map((l) => JSON.parse(l) as { level: number; msg: string });
+      const warnings = lines.filter((l) => l.level === 40);
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.match(warnings[0].msg, /^rawData nickName contains a NUL character/);
+      assert.ok(!app.logLines.slice(logged).some((l) => l.includes('Evil')), 'the value itself is never logged');
+    });
+
+    test('control characters and lone surrogates in rawData and encryptedData profile fields: those fields dropped, the rest stored', async () => {
+      for (const [label, nickName] of [
+        ['a control character', 'Bell\u0007Xq1'],
+        ['a lone surrogate', 'Half\ud800Xq2'],
+        ['a C1 control character', 'Next\u0085Xq3'],
+      ]) {
+        const openId = newOpenId();
+        const issued = app.wechat.issueLoginCode({ openId, unionId: `oUnionDrop${seq}`, nickName, country: 'China', city: 'Hangzhou', avatarUrl: 'https://thirdwx.qlogo.cn/mmopen/drop/132' });
+        const logged = app.logLines.length;
+        const res = await login({ code: issued.code, rawData: issued.rawData, signature: issued.signature, encryptedData: issued.encryptedData, iv: issued.iv });
+        assert.equal(res.status, 200, `${label}: ${res.text}`);
+        const user = res.body.user;
+        assert.equal(user.nickname, null, label);
+        assert.equal(user.country, 'China', label);
+        assert.equal(user.city, 'Hangzhou', label);
+        assert.equal(user.avatarUrl, 'https://thirdwx.qlogo.cn/mmopen/drop/132', label);
+        assert.equal(user.unionId, `oUnionDrop${seq}`, label);
+        const [row] = await rowsOf(openId);
+        assert.equal(row.nickname, null, label);
+        assert.equal(row.city, 'Hangzhou', label);
+
+        const warnings = app.logLines
+          .slice(logged)
+          .map((l) => JSON.parse(l) as { level: number; msg: string })
+          .filter((l) => l.level === 40)
+          .map((l) => l.msg);
+        // One line per dropped field, naming it: the message starts with "<source> <field>".
+        assert.deepEqual(warnings.map((m) => m.split(' ').slice(0, 2).join(' ')).sort(), ['encryptedData nickName', 'rawData nickName'], `${label}: ${JSON.stringify(warnings)}`);
+        const marker = nickName.slice(-3);
+        assert.ok(!app.logLines.slice(logged).some((l) => l.includes(marker)), `${label}: the value itself is never logged`);
+      }
+    });
+
     test('the token opens GET /users/me as the logged-in user', async () => {
       const { issued, body } = fullLoginBody({ nickName: 'Me Check' });
       const res = await login(body);

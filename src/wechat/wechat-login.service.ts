@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { TokenService } from '../auth/token.service';
 import { ValidationFailedError } from '../common/errors/app-error';
 import { codePointLength, textProblem, truncateCodePoints } from '../common/text';
@@ -28,6 +28,10 @@ export const PLACEHOLDER_AVATAR_URL = 'https://thirdwx.qlogo.cn/mmopen/vi_32/POg
  */
 @Injectable()
 export class WechatLoginService {
+  private readonly logger = new Logger(WechatLoginService.name);
+  /** The field's name and what is wrong with it, never its value (a profile is personal data). */
+  private readonly dropField = (field: string, problem: string) => this.logger.warn({ field }, `${field} ${problem}: left out of the profile`);
+
   constructor(
     private readonly api: WechatApiClient,
     private readonly crypto: WechatCrypto,
@@ -49,7 +53,7 @@ export class WechatLoginService {
 
     if (request.rawData !== undefined) {
       this.crypto.verifySignature(request.rawData, request.signature!, session.sessionKey);
-      profile = profileFrom(JSON.parse(request.rawData), 'rawData');
+      profile = profileFrom(JSON.parse(request.rawData), 'rawData', this.dropField);
     }
     if (sealed) {
       const data = this.crypto.decrypt(sealed, session.sessionKey, app.appId);
@@ -57,7 +61,7 @@ export class WechatLoginService {
         throw new WatermarkMismatchError('encryptedData belongs to another user');
       }
       // The encrypted copy is authoritative: it wins over rawData field by field.
-      profile = { ...profile, ...profileFrom(data, 'encryptedData') };
+      profile = { ...profile, ...profileFrom(data, 'encryptedData', this.dropField) };
       if (typeof data.unionId === 'string' && data.unionId) unionId = storable(data.unionId, WECHAT_ID_MAX, 'encryptedData unionId');
     }
 
@@ -85,15 +89,20 @@ function storable(value: string, max: number, field: string): string {
 }
 
 /**
- * WeChat's userInfo fields. Empty, malformed and placeholder values count as "not given"; text that
- * cannot be valid Unicode or holds NUL is refused; longer text is cut to the column, by characters.
+ * WeChat's userInfo fields. Empty, malformed and placeholder values count as "not given", and so
+ * does text the database would refuse (NUL, control characters, a lone surrogate), reported to
+ * `dropped`: the code is spent by now, and one odd field must not keep the user from logging in.
+ * Longer text is cut to the column, by characters.
  */
-function profileFrom(data: Record<string, unknown>, source: string): WechatProfile {
+function profileFrom(data: Record<string, unknown>, source: string, dropped: (field: string, problem: string) => void): WechatProfile {
   const text = (name: string, max: number) => {
     const value = data[name];
     if (typeof value !== 'string' || !value.trim()) return undefined;
     const problem = textProblem(value, Number.MAX_SAFE_INTEGER);
-    if (problem) throw new ValidationFailedError(`${source} ${name} ${problem}`);
+    if (problem) {
+      dropped(`${source} ${name}`, problem);
+      return undefined;
+    }
     return truncateCodePoints(value.trim(), max);
   };
   const nickname = text('nickName', 64);

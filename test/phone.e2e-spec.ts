@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { CHECK_SESSION_PATH, encryptWithSessionKey, PHONE_NUMBER_PATH, STABLE_TOKEN_PATH } from '../src/sandbox/wechat-simulator';
+import { CHECK_SESSION_PATH, encryptWithSessionKey, PHONE_NUMBER_PATH, type SimRequest, type SimResponse, STABLE_TOKEN_PATH } from '../src/sandbox/wechat-simulator';
 import type { Fault } from './support/faulty-wechat-simulator';
 import { parseDataKey } from '../src/config/profile-settings';
 import { FieldCipher } from '../src/data-protection/field-cipher';
@@ -321,6 +321,30 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.body, { valid: false });
       assert.equal(app.wechat.countRequests(CHECK_SESSION_PATH), 2);
+    });
+
+    test('a checksession answer without a numeric errcode → 502 WECHAT_BAD_RESPONSE, not { valid: true }', async () => {
+      const user = await newUser();
+      // Faults only produce errcode bodies, so wrap the fake's public handle(): WeChat always says { errcode: 0, errmsg: "ok" }.
+      const wechat = app.wechat;
+      const original = wechat.handle;
+      let answer: object = {};
+      wechat.handle = async (req: SimRequest): Promise<SimResponse> => {
+        const real = await original.call(wechat, req);
+        return req.path === CHECK_SESSION_PATH && real.status === 200 ? { ...real, body: JSON.stringify(answer) } : real;
+      };
+      try {
+        for (const body of [{}, { errmsg: 'ok' }, { errcode: '0', errmsg: 'ok' }, { errcode: null }]) {
+          answer = body;
+          const res = await app.request('GET', '/wechat/session', { token: user.token });
+          assertError(res, 502, 'WECHAT_BAD_RESPONSE');
+          assert.match(res.body.message, /errcode/, JSON.stringify(body));
+        }
+        answer = { errcode: 0, errmsg: 'ok' };
+        assert.deepEqual((await app.request('GET', '/wechat/session', { token: user.token })).body, { valid: true });
+      } finally {
+        wechat.handle = original;
+      }
     });
 
     test('a checksession failure is an upstream error, not a 500', async () => {

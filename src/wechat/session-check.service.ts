@@ -5,6 +5,7 @@ import { UsersService } from '../users/users.service';
 import { SessionKeyStore } from '../session-keys/session-key.store';
 import { callerOpenId } from './caller-open-id';
 import { WechatServerApi } from './wechat-server-api';
+import { WechatBadResponseError } from './wechat.errors';
 
 /** WeChat's answer to a checksession signature made with a key it no longer holds. */
 const INVALID_SIGNATURE = 87009;
@@ -30,12 +31,15 @@ export class SessionCheckService {
     const openId = await callerOpenId(this.users, caller);
     const sessionKey = await this.sessionKeys.get(caller.appId, openId);
     if (!sessionKey) return false;
-    const body = await this.serverApi.call<{ errcode?: number }>(caller.appId, {
+    const body = await this.serverApi.call<{ errcode?: unknown }>(caller.appId, {
       method: 'GET',
       path: '/wxa/checksession',
       query: { openid: openId, signature: checkSessionSignature(sessionKey), sig_method: 'hmac_sha256' },
       accept: [INVALID_SIGNATURE],
     });
-    return (body.errcode ?? 0) === 0;
+    // A valid session is `{ errcode: 0, errmsg: "ok" }`; the client lets a missing errcode pass (other
+    // APIs answer success without one), but here it is the whole answer: without it nothing was said.
+    if (typeof body.errcode !== 'number') throw new WechatBadResponseError('checksession answer lacks a numeric errcode');
+    return body.errcode === 0;
   }
 }

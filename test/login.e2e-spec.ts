@@ -89,6 +89,8 @@ describe('POST /wechat/login', () => {
       });
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(Object.keys(res.body).sort(), ['expiresIn', 'token', 'tokenType', 'user']);
+      // RFC 6749 §5.1: an answer carrying a token must not be stored by any cache.
+      assert.equal(res.headers.get('cache-control'), 'no-store');
       assert.equal(res.body.tokenType, 'Bearer');
       assert.equal(res.body.expiresIn, SEVEN_DAYS);
       assert.equal(typeof res.body.token, 'string');

@@ -65,6 +65,7 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
       const res = await phone(user.token, { code });
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.body, { phoneNumber: '13912345678', purePhoneNumber: '13912345678', countryCode: '86' });
+      assert.equal(res.headers.get('cache-control'), 'no-store', 'a phone number is kept out of every cache');
 
       const me = await app.request('GET', '/users/me', { token: user.token });
       assert.equal(me.status, 200, me.text);
@@ -184,6 +185,7 @@ describe('POST /wechat/phone and GET /wechat/session', () => {
       const res = await phone(user.token, app.wechat.encryptPhoneForSession(user.openId, '13500000003'));
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.body, { phoneNumber: '13500000003', purePhoneNumber: '13500000003', countryCode: '86' });
+      assert.equal(res.headers.get('cache-control'), 'no-store');
       assert.equal(await mobileRow(user.id), '13500000003');
       const me = await app.request('GET', '/users/me', { token: user.token });
       assert.equal(me.body.mobile, '13500000003');

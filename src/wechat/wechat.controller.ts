@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
@@ -26,6 +26,8 @@ export class WechatController {
   @Public()
   @Post('login')
   @HttpCode(200)
+  // RFC 6749 §5.1: no cache may keep an answer that carries a token.
+  @Header('cache-control', 'no-store')
   // LOGIN_RATE_LIMIT attempts per client IP a minute: each attempt may cost an upstream call.
   @RouteConfig(LOGIN_RATE_LIMITED)
   @ApiOperation({
@@ -56,6 +58,8 @@ export class WechatController {
 
   @Post('phone')
   @HttpCode(200)
+  // Nor one that carries a phone number.
+  @Header('cache-control', 'no-store')
   @ApiBearerAuth()
   @ApiOperation({
     summary: "The user's phone number",

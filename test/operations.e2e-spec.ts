@@ -36,6 +36,16 @@ async function startServerProcess(env: Record<string, string>): Promise<{ child:
   return { child, output: () => output, exited };
 }
 
+/** `node main.js` with `env` that is expected to stop by itself: its exit code and everything it printed. */
+async function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, output };
+}
+
 describe('operations', () => {
   test('a hanging WeChat answers 503 within the timeout and leaks no socket; the pool stays bounded', async () => {
     const app = await startTestApp();
@@ -199,14 +209,7 @@ describe('operations', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const child = spawn(process.execPath, [MAIN], {
-        env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout!.on('data', (d) => (output += d));
-      child.stderr!.on('data', (d) => (output += d));
-      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      const { code, output } = await runToExit({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
       assert.equal(code, 1, output);
       assert.match(output, /EADDRINUSE|address already in use/i);
       assert.match(output, /embedded PostgreSQL/i, 'the embedded database had started');
@@ -218,26 +221,18 @@ describe('operations', () => {
   });
 
   test('a production start that cannot reach its database exits 1, its log JSON lines a collector can read', async () => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        WECHAT_APPID: TEST_APPID,
-        WECHAT_SECRET: TEST_SECRET,
-        JWT_SECRET: TEST_JWT_SECRET,
-        DATA_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
-        PUBLIC_BASE_URL: 'https://api.example.com',
-        // Nothing listens there: connecting is refused, and retried a few times.
-        DATABASE_URL: `postgres://postgres@127.0.0.1:${await freeLoopbackPort()}/nowhere`,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, output } = await runToExit({
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WECHAT_APPID: TEST_APPID,
+      WECHAT_SECRET: TEST_SECRET,
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATA_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+      PUBLIC_BASE_URL: 'https://api.example.com',
+      // Nothing listens there: connecting is refused, and retried a few times.
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${await freeLoopbackPort()}/nowhere`,
     });
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     assert.equal(code, 1, output);
     const lines = output.split('\n').filter(Boolean);
     assert.match(lines.join('\n'), /Unable to connect to the database/);

@@ -337,6 +337,41 @@ describe('several mini programs: two apps', () => {
       assert.equal((await userRow(b.user.id)).nickname, null);
     });
 
+    test("an image verdict decides only a check of its own app: another app's route, however signed, changes nothing", async () => {
+      const b = ok(await login(MEMBER.appId, {}, 'code'));
+      // The fake WeChat's verdict is held back here instead of being pushed, so the test sends it where it likes.
+      const deliver = app.wechat.onMediaVerdict;
+      const held: Record<string, unknown>[] = [];
+      app.wechat.onMediaVerdict = (push) => void held.push({ ...push });
+      try {
+        ok(await app.request('PATCH', '/users/me', { token: b.token, body: { avatarUrl: 'https://cdn.example.com/member-only.png' } }));
+        for (const deadline = Date.now() + 10_000; held.length === 0; await new Promise((r) => setTimeout(r, 20))) assert.ok(Date.now() < deadline, 'no verdict');
+      } finally {
+        app.wechat.onMediaVerdict = deliver;
+      }
+      const pass: Record<string, unknown> = { ...held[0], result: { suggest: 'pass', label: 100 } };
+      const { appid: _appid, ...withoutAppId } = pass;
+      // On the store app's route, signed by the store app: naming the member app, or no app at all.
+      for (const message of [pass, withoutAppId]) assert.equal((await pushTo(`/wechat/push/${STORE.appId}`, message, creds(STORE))).text, 'success');
+      let me = ok(await app.request('GET', '/users/me', { token: b.token }));
+      assert.deepEqual([me.avatarUrl, me.avatarPending], [null, true]);
+      const outcomes = await app.db.query<{ app_id: string; outcome: string }>(`SELECT app_id, outcome FROM wechat_push_message WHERE event = 'wxa_media_check' AND open_id = $1 ORDER BY id`, [
+        b.user.openId,
+      ]);
+      assert.deepEqual(
+        outcomes.map((r) => [r.app_id, r.outcome]),
+        [
+          // The audit row names the app the message names; the verdict was not applied.
+          [MEMBER.appId, 'other_app'],
+          [STORE.appId, 'avatar_other_app'],
+        ],
+      );
+      // The member app's own route decides it.
+      assert.equal((await pushTo(`/wechat/push/${MEMBER.appId}`, pass, creds(MEMBER))).text, 'success');
+      me = ok(await app.request('GET', '/users/me', { token: b.token }));
+      assert.deepEqual([me.avatarUrl, me.avatarPending], ['https://cdn.example.com/member-only.png', false]);
+    });
+
     test('an unauthenticated push to an app route is 401 whatever its body; correctly signed and malformed, 400', async () => {
       const post = (path: string, query: Record<string, string>, contentType: string, body: string) =>
         app.request('POST', `${path}?${new URLSearchParams(query)}`, { rawBody: body, headers: { 'content-type': contentType } });

@@ -6,9 +6,22 @@ import { WECHAT_USER_COLUMNS, type WechatUserRow } from '../users/wechat-user.re
 
 /** What a verdict did: its outcome, the user row it changed (if any), and the images it deleted. */
 export interface DecidedCheck {
-  outcome: 'approved' | 'rejected' | 'superseded' | 'duplicate' | 'unknown';
+  outcome: 'approved' | 'rejected' | 'superseded' | 'duplicate' | 'unknown' | 'other_app';
   row?: WechatUserRow;
   deletedImages: string[];
+}
+
+/**
+ * A check was asked as the user's identity in one app: only a verdict of that app (for that openid,
+ * when the push names one) decides it. `app`, `openId`: their statement parameters (NULL: not checked).
+ */
+const fromItsApp = (app: string, openId: string) =>
+  `(${app}::varchar IS NULL OR EXISTS (SELECT 1 FROM "wechat_identity" i WHERE i."user_id" = "content_check"."user_id" AND i."app_id" = ${app} AND (${openId}::varchar IS NULL OR i."open_id" = ${openId})))`;
+
+/** Where a verdict came from: the app whose push route received it, and the openid it names (FromUserName). */
+export interface VerdictSource {
+  appId: string;
+  openId: string | undefined;
 }
 
 /**
@@ -58,17 +71,24 @@ export class AvatarReviewRepository {
    * images go), `risky` deletes it and keeps the previous avatar, a check overtaken by a newer upload
    * only deletes its image. A check already decided is a `duplicate`; an unknown one `unknown`.
    */
-  decide(traceId: string, suggest: Suggest, label: string): Promise<DecidedCheck> {
+  decide(traceId: string, suggest: Suggest, label: string, from?: VerdictSource): Promise<DecidedCheck> {
     return this.sql.transaction(async (tx): Promise<DecidedCheck> => {
+      const source = [from?.appId ?? null, from?.openId ?? null];
       const [check] = await tx.rows<{ user_id: string; media_url: string; avatar_id: string | null }>(
         `UPDATE "content_check" SET "verdict" = $2, "label" = $3, "decided_at" = now()
-         WHERE "trace_id" = $1 AND "kind" = 'avatar' AND "verdict" = 'pending' RETURNING "user_id", "media_url", "avatar_id"`,
-        [traceId, suggest, label],
+         WHERE "trace_id" = $1 AND "kind" = 'avatar' AND "verdict" = 'pending' AND ${fromItsApp('$4', '$5')}
+         RETURNING "user_id", "media_url", "avatar_id"`,
+        [traceId, suggest, label, ...source],
       );
       if (!check) {
-        // Still pending here means its row was committed between the two statements: look again.
-        const [known] = await tx.rows<{ verdict: string }>(`SELECT "verdict" FROM "content_check" WHERE "trace_id" = $1`, [traceId]);
-        return { outcome: known && known.verdict !== 'pending' ? 'duplicate' : 'unknown', deletedImages: [] };
+        const [known] = await tx.rows<{ verdict: string; from_its_app: boolean }>(`SELECT "verdict", ${fromItsApp('$2', '$3')} AS "from_its_app" FROM "content_check" WHERE "trace_id" = $1`, [
+          traceId,
+          ...source,
+        ]);
+        if (!known) return { outcome: 'unknown', deletedImages: [] };
+        if (known.verdict !== 'pending') return { outcome: 'duplicate', deletedImages: [] };
+        // Still pending and of this app: its row was committed between the two statements, look again.
+        return { outcome: known.from_its_app ? 'unknown' : 'other_app', deletedImages: [] };
       }
       const userId = Number(check.user_id);
       const deleteOwnImage = async () => {

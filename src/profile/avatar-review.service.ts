@@ -7,7 +7,7 @@ import { ContentSecurityClient, labelOf, SUGGESTS, type Suggest } from '../conte
 import { type MediaCheckVerdict, type MediaCheckVerdictHandler, MediaCheckVerdicts } from '../push/media-check-verdicts';
 import { openIdIn, UserDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
-import { AvatarReviewRepository } from './avatar-review.repository';
+import { AvatarReviewRepository, type VerdictSource } from './avatar-review.repository';
 
 /** An image check WeChat accepted, not yet recorded. */
 export interface PendingCheck {
@@ -17,7 +17,7 @@ export interface PendingCheck {
 }
 
 /** What a verdict did: the avatar became the user's, was discarded, was no longer wanted, or nothing. */
-export type VerdictOutcome = 'approved' | 'rejected' | 'superseded' | 'duplicate' | 'unknown';
+export type VerdictOutcome = 'approved' | 'rejected' | 'superseded' | 'duplicate' | 'unknown' | 'other_app';
 
 /** A `wxa_media_check` push, as WeChat sends it (JSON, or XML parsed to the same names). */
 export interface MediaCheckEvent {
@@ -59,7 +59,8 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
 
   /** Outcome for the push audit row, e.g. `avatar_approved`. Throws (→ 503, WeChat retries) only when the database fails. */
   async onMediaCheckVerdict(verdict: MediaCheckVerdict): Promise<string> {
-    return `avatar_${await this.applyVerdict({ trace_id: verdict.traceId, result: { suggest: verdict.suggest, label: verdict.label } })}`;
+    const from = { appId: verdict.appId, openId: verdict.openId };
+    return `avatar_${await this.applyVerdict({ trace_id: verdict.traceId, result: { suggest: verdict.suggest, label: verdict.label } }, from)}`;
   }
 
   /** The URL WeChat (and everyone else) fetches a stored avatar from. */
@@ -106,8 +107,10 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
   /**
    * Applies a `wxa_media_check` verdict. Idempotent: a push WeChat retries finds its check decided
    * and changes nothing. Throws only when the database fails (the push must then not be acknowledged).
+   * `from`: the mini program whose push route received it (and the openid it names): a check is decided
+   * only by a verdict of the app it was made for, to its user there (`other_app` otherwise).
    */
-  async applyVerdict(event: MediaCheckEvent): Promise<VerdictOutcome> {
+  async applyVerdict(event: MediaCheckEvent, from?: VerdictSource): Promise<VerdictOutcome> {
     const traceId = typeof event.trace_id === 'string' ? event.trace_id : undefined;
     const suggest = event.result?.suggest;
     if (!traceId || typeof suggest !== 'string' || !SUGGESTS.includes(suggest as Suggest)) {
@@ -117,7 +120,7 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
     const label = labelOf(event.result?.label);
     const deadline = Date.now() + UNKNOWN_TRACE_WAIT_MS;
     for (;;) {
-      const outcome = await this.decide(traceId, suggest as Suggest, label);
+      const outcome = await this.decide(traceId, suggest as Suggest, label, from);
       if (outcome !== 'unknown' || Date.now() >= deadline) {
         this.logger.log({ traceId, suggest, label, outcome }, `image check verdict ${suggest}: ${outcome}`);
         return outcome;
@@ -126,8 +129,8 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
     }
   }
 
-  private async decide(traceId: string, suggest: Suggest, label: string): Promise<VerdictOutcome> {
-    const { outcome, row, deletedImages } = await this.reviews.decide(traceId, suggest, label);
+  private async decide(traceId: string, suggest: Suggest, label: string, from: VerdictSource | undefined): Promise<VerdictOutcome> {
+    const { outcome, row, deletedImages } = await this.reviews.decide(traceId, suggest, label, from);
     this.avatars.evict(deletedImages);
     // Cached once committed; the cache keeps only the newest revision, whoever writes last.
     if (row) await this.users.rememberRow(row);

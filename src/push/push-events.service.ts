@@ -117,7 +117,9 @@ export class PushEventsService {
     const detail = { traceId: auditText(m.traceId, 128), suggest: auditText(suggest, 16), label: auditText(label, 16) };
     if (!m.traceId) return { outcome: 'recorded', detail };
     const user = m.fromUserName && OPENID.test(m.fromUserName) ? await this.users.findIdByIdentity(appId, m.fromUserName) : undefined;
-    const outcome = await this.verdicts.dispatch({ appId: m.appId ?? appId, traceId: m.traceId, openId: m.fromUserName, suggest, label, message: m.fields });
+    // The route's app, which authenticated the message; an `appid` inside naming another is not believed.
+    if (m.appId !== undefined && m.appId !== appId) return { outcome: 'other_app', userId: user?.id ?? null, detail };
+    const outcome = await this.verdicts.dispatch({ appId, traceId: m.traceId, openId: m.fromUserName, suggest, label, message: m.fields });
     return { outcome: auditText(outcome, 32) ?? 'verdict_handled', userId: user?.id ?? null, detail };
   }
 

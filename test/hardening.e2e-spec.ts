@@ -101,13 +101,13 @@ describe('input the database would reject is refused with 400, never 500', () =>
     assertError(await patch({ city: '😀'.repeat(101) }), 400, 'VALIDATION_FAILED', '101 emoji');
   });
 
-  test('login: encryptedData with a NUL unionId is a 400', async () => {
+  test('login: encryptedData with a NUL unionId is 502 WECHAT_BAD_RESPONSE (only WeChat can have sealed it), and nothing is written', async () => {
     const openId = newOpenId();
     const issued = app.wechat.issueLoginCode({ openId });
     const sessionKey = app.wechat.pendingSessionKey(issued.code)!;
     const data = encryptWithSessionKey(sessionKey, JSON.stringify({ openId, unionId: 'oU\u0000x', watermark: { appid: TEST_APPID, timestamp: 1 } }));
     const res = await app.request('POST', '/wechat/login', { body: { code: issued.code, ...data } });
-    assertError(res, 400, 'VALIDATION_FAILED');
+    assertError(res, 502, 'WECHAT_BAD_RESPONSE');
     assert.deepEqual(await app.db.query('SELECT id FROM wechat_user WHERE open_id = $1', [openId]), []);
   });
 

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TokenService } from '../auth/token.service';
-import { ValidationFailedError } from '../common/errors/app-error';
 import { codePointLength, textProblem, truncateCodePoints } from '../common/text';
 import { SessionKeyStore } from '../session-keys/session-key.store';
 import { MobileVault } from '../data-protection/mobile-vault';
@@ -11,7 +10,7 @@ import type { LoginResponse } from './dto/login.response';
 import type { WechatLoginRequest } from './dto/wechat-login.request';
 import { WECHAT_ID_MAX, WechatApiClient } from './wechat-api.client';
 import { WechatCrypto } from './wechat-crypto';
-import { WatermarkMismatchError } from './wechat.errors';
+import { WatermarkMismatchError, WechatBadResponseError } from './wechat.errors';
 
 /**
  * Since 2022 `wx.getUserInfo` answers with these placeholders instead of the user's profile: they say
@@ -82,9 +81,13 @@ export class WechatLoginService {
 }
 
 /** `value` if a column of `max` characters can hold it; a 400 naming the field otherwise. */
+/**
+ * An identifier from encryptedData, which only WeChat can have sealed (the client never sees the
+ * session key): one no column could hold is WeChat's fault, as the same value from jscode2session is.
+ */
 function storable(value: string, max: number, field: string): string {
   const problem = textProblem(value, max);
-  if (problem) throw new ValidationFailedError(`${field} ${problem}`);
+  if (problem) throw new WechatBadResponseError(`${field} ${problem}`);
   return value;
 }
 

@@ -229,8 +229,10 @@ describe('operations', () => {
         return ((await login.json()) as { user: { id: number } }).user.id;
       };
       let leftover: number | undefined;
+      const started: ChildProcess[] = [];
       try {
         const first = await startServerProcess(env);
+        started.push(first.child);
         const id = await userOf('oKilledInstance0001');
         leftover = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
         first.child.kill('SIGKILL');
@@ -238,6 +240,7 @@ describe('operations', () => {
         assert.ok(running(leftover), 'the killed instance left its PostgreSQL running');
 
         const second = await startServerProcess(env);
+        started.push(second.child);
         assert.match(second.output(), /left running by an instance that was killed/);
         assert.equal(running(leftover), false, 'the leftover server was stopped');
         assert.equal(await userOf('oKilledInstance0001'), id, 'the same user: the data was kept');
@@ -245,7 +248,10 @@ describe('operations', () => {
         assert.equal(await second.exited, 0, second.output());
         assert.equal(existsSync(pidFile), false, 'embedded PostgreSQL stopped');
       } finally {
-        if (leftover && running(leftover)) process.kill(leftover, 'SIGINT');
+        // A failed assertion must not leave a server behind.
+        for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        const last = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined;
+        for (const pid of new Set([leftover, last])) if (pid && running(pid)) process.kill(pid, 'SIGINT');
         rmSync(dataDir, { recursive: true, force: true });
       }
     },

@@ -361,8 +361,8 @@ describe('several mini programs: two apps', () => {
       assert.deepEqual(
         outcomes.map((r) => [r.app_id, r.outcome]),
         [
-          // The audit row names the app the message names; the verdict was not applied.
-          [MEMBER.appId, 'other_app'],
+          // The audit rows name the app whose route received them; the verdict was not applied.
+          [STORE.appId, 'other_app'],
           [STORE.appId, 'avatar_other_app'],
         ],
       );
@@ -370,6 +370,36 @@ describe('several mini programs: two apps', () => {
       assert.equal((await pushTo(`/wechat/push/${MEMBER.appId}`, pass, creds(MEMBER))).text, 'success');
       me = ok(await app.request('GET', '/users/me', { token: b.token }));
       assert.deepEqual([me.avatarUrl, me.avatarPending], ['https://cdn.example.com/member-only.png', false]);
+    });
+
+    test("a check asked as one identity of a user is decided only by its app, even when the user also has an identity in the verdict's app", async () => {
+      const unionId = newUnionId();
+      const member = ok(await login(MEMBER.appId, { unionId }, 'code'));
+      const store = ok(await login(STORE.appId, { unionId }, 'code'));
+      assert.equal(store.user.id, member.user.id, 'one account, two identities');
+      const deliver = app.wechat.onMediaVerdict;
+      const held: Record<string, unknown>[] = [];
+      app.wechat.onMediaVerdict = (push) => void held.push({ ...push });
+      try {
+        // Asked as the store identity.
+        ok(await app.request('PATCH', '/users/me', { token: store.token, body: { avatarUrl: 'https://cdn.example.com/store-asked.png' } }));
+        for (const deadline = Date.now() + 10_000; held.length === 0; await new Promise((r) => setTimeout(r, 20))) assert.ok(Date.now() < deadline, 'no verdict');
+      } finally {
+        app.wechat.onMediaVerdict = deliver;
+      }
+      // The same verdict, as the member app would push it: its route, its keys, its openid of the user.
+      const { appid: _appid, ...asMember }: Record<string, unknown> = { ...held[0], result: { suggest: 'pass', label: 100 }, FromUserName: member.user.openId };
+      assert.equal((await pushTo(`/wechat/push/${MEMBER.appId}`, asMember, creds(MEMBER))).text, 'success');
+      let me = ok(await app.request('GET', '/users/me', { token: store.token }));
+      assert.deepEqual([me.avatarUrl, me.avatarPending], [null, true]);
+      const [row] = await app.db.query<{ app_id: string; outcome: string }>(`SELECT app_id, outcome FROM wechat_push_message WHERE event = 'wxa_media_check' AND open_id = $1`, [member.user.openId]);
+      assert.deepEqual([row.app_id, row.outcome], [MEMBER.appId, 'avatar_other_app']);
+      const [check] = await app.db.query<{ app_id: string; open_id: string }>(`SELECT app_id, open_id FROM content_check WHERE trace_id = $1`, [held[0].trace_id]);
+      assert.deepEqual([check.app_id, check.open_id], [STORE.appId, store.user.openId], 'the check records who it was asked as');
+      // The store app's verdict decides it.
+      assert.equal((await pushTo(`/wechat/push/${STORE.appId}`, { ...held[0], result: { suggest: 'pass', label: 100 } }, creds(STORE))).text, 'success');
+      me = ok(await app.request('GET', '/users/me', { token: store.token }));
+      assert.deepEqual([me.avatarUrl, me.avatarPending], ['https://cdn.example.com/store-asked.png', false]);
     });
 
     test('an unauthenticated push to an app route is 401 whatever its body; correctly signed and malformed, 400', async () => {

@@ -15,6 +15,9 @@ export interface ContentCheckRecord {
   mediaUrl?: string | null;
   /** Uploaded avatars: the stored image. */
   avatarId?: string | null;
+  /** The mini program the check was asked as, and the user's openid there. */
+  appId?: string | null;
+  openId?: string | null;
 }
 
 /** Table `content_check`: every content check of a user, its trace_id and verdict (the audit trail). */
@@ -24,27 +27,10 @@ export class ContentCheckStore {
 
   async record(check: ContentCheckRecord): Promise<void> {
     await this.sql.rows(
-      `INSERT INTO "content_check" ("user_id", "kind", "trace_id", "verdict", "label", "media_url", "avatar_id", "decided_at")
-       VALUES ($1, $2, $3, $4::varchar, $5, $6, $7, CASE WHEN $4::varchar = 'pending' THEN NULL ELSE now() END)
+      `INSERT INTO "content_check" ("user_id", "kind", "trace_id", "verdict", "label", "media_url", "avatar_id", "app_id", "open_id", "decided_at")
+       VALUES ($1, $2, $3, $4::varchar, $5, $6, $7, $8, $9, CASE WHEN $4::varchar = 'pending' THEN NULL ELSE now() END)
        ON CONFLICT ("trace_id") DO NOTHING`,
-      [check.userId, check.kind, check.traceId, check.verdict, check.label ?? null, check.mediaUrl ?? null, check.avatarId ?? null],
+      [check.userId, check.kind, check.traceId, check.verdict, check.label ?? null, check.mediaUrl ?? null, check.avatarId ?? null, check.appId ?? null, check.openId ?? null],
     );
-  }
-
-  /** The checks of a user, newest first. */
-  async ofUser(userId: number): Promise<(ContentCheckRecord & { createdAt: Date; decidedAt: Date | null })[]> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- driver rows are untyped; each column is read once below
-    const rows = await this.sql.rows<Record<string, any>>(`SELECT * FROM "content_check" WHERE "user_id" = $1 ORDER BY "id" DESC`, [userId]);
-    return rows.map((r) => ({
-      userId: Number(r.user_id),
-      kind: r.kind,
-      traceId: r.trace_id,
-      verdict: r.verdict,
-      label: r.label,
-      mediaUrl: r.media_url,
-      avatarId: r.avatar_id,
-      createdAt: r.created_at,
-      decidedAt: r.decided_at,
-    }));
   }
 }

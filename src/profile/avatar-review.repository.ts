@@ -14,9 +14,22 @@ export interface DecidedCheck {
 /**
  * A check was asked as the user's identity in one app: only a verdict of that app (for that openid,
  * when the push names one) decides it. `app`, `openId`: their statement parameters (NULL: not checked).
+ * Checks recorded before `content_check` kept the identity they were asked as are held to the user
+ * having an identity in that app (with that openid).
  */
 const fromItsApp = (app: string, openId: string) =>
-  `(${app}::varchar IS NULL OR EXISTS (SELECT 1 FROM "wechat_identity" i WHERE i."user_id" = "content_check"."user_id" AND i."app_id" = ${app} AND (${openId}::varchar IS NULL OR i."open_id" = ${openId})))`;
+  `(${app}::varchar IS NULL OR CASE WHEN "content_check"."app_id" IS NOT NULL
+     THEN "content_check"."app_id" = ${app} AND (${openId}::varchar IS NULL OR "content_check"."open_id" = ${openId})
+     ELSE EXISTS (SELECT 1 FROM "wechat_identity" i WHERE i."user_id" = "content_check"."user_id" AND i."app_id" = ${app} AND (${openId}::varchar IS NULL OR i."open_id" = ${openId})) END)`;
+
+/** A check WeChat has started (its trace_id) and that waits for its verdict. */
+export interface PendingCheck {
+  traceId: string;
+  mediaUrl: string;
+  avatarId?: string;
+  /** The identity the check was asked as: only a verdict of this app, for this openid, decides it. */
+  askedAs: { appId: string; openId: string };
+}
 
 /** Where a verdict came from: the app whose push route received it, and the openid it names (FromUserName). */
 export interface VerdictSource {
@@ -36,13 +49,16 @@ export class AvatarReviewRepository {
    * Records a started check and makes its image the user's pending avatar; an earlier upload still
    * waiting is superseded and its image deleted. UNAUTHORIZED (nothing written) when the user is gone.
    */
-  markPending(userId: number, traceId: string, mediaUrl: string, avatarId: string | undefined): Promise<{ row: WechatUserRow; deletedImages: string[] }> {
+  markPending(userId: number, check: PendingCheck): Promise<{ row: WechatUserRow; deletedImages: string[] }> {
+    const { traceId, mediaUrl, avatarId, askedAs } = check;
     return this.sql.transaction(async (tx) => {
-      await tx.rows(`INSERT INTO "content_check" ("user_id", "kind", "trace_id", "verdict", "media_url", "avatar_id") VALUES ($1, 'avatar', $2, 'pending', $3, $4)`, [
+      await tx.rows(`INSERT INTO "content_check" ("user_id", "kind", "trace_id", "verdict", "media_url", "avatar_id", "app_id", "open_id") VALUES ($1, 'avatar', $2, 'pending', $3, $4, $5, $6)`, [
         userId,
         traceId,
         mediaUrl,
         avatarId ?? null,
+        askedAs.appId,
+        askedAs.openId,
       ]);
       const superseded = await tx.rows<{ id: string }>(
         `DELETE FROM "avatar_image" WHERE "id" IN (SELECT "avatar_id" FROM "content_check" WHERE "user_id" = $1 AND "verdict" = 'pending' AND "avatar_id" IS NOT NULL AND "trace_id" <> $2) RETURNING "id"`,

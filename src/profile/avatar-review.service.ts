@@ -7,15 +7,9 @@ import { ContentSecurityClient, labelOf, SUGGESTS, type Suggest } from '../conte
 import { type MediaCheckVerdict, type MediaCheckVerdictHandler, MediaCheckVerdicts } from '../push/media-check-verdicts';
 import { openIdIn, UserDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
-import { AvatarReviewRepository, type VerdictSource } from './avatar-review.repository';
+import { AvatarReviewRepository, type PendingCheck, type VerdictSource } from './avatar-review.repository';
 
 /** An image check WeChat accepted, not yet recorded. */
-export interface PendingCheck {
-  traceId: string;
-  mediaUrl: string;
-  avatarId?: string;
-}
-
 /** What a verdict did: the avatar became the user's, was discarded, was no longer wanted, or nothing. */
 export type VerdictOutcome = 'approved' | 'rejected' | 'superseded' | 'duplicate' | 'unknown' | 'other_app';
 
@@ -82,8 +76,9 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
    */
   async start(user: UserDto, appId: string, mediaUrl: string, avatarId?: string): Promise<PendingCheck> {
     try {
-      const { traceId } = await this.security.checkImageAsync(appId, mediaUrl, openIdIn(user, appId));
-      return { traceId, mediaUrl, avatarId };
+      const openId = openIdIn(user, appId);
+      const { traceId } = await this.security.checkImageAsync(appId, mediaUrl, openId);
+      return { traceId, mediaUrl, avatarId, askedAs: { appId, openId } };
     } catch (err) {
       if (avatarId) await this.avatars.delete(avatarId).catch(() => undefined);
       throw err;
@@ -91,8 +86,9 @@ export class AvatarReviewService implements MediaCheckVerdictHandler, OnModuleIn
   }
 
   /** Records the started check and makes its image the pending avatar (superseding an earlier one). */
-  async markPending(user: UserDto, { traceId, mediaUrl, avatarId }: PendingCheck): Promise<UserDto> {
-    const { row, deletedImages } = await this.reviews.markPending(user.id, traceId, mediaUrl, avatarId);
+  async markPending(user: UserDto, check: PendingCheck): Promise<UserDto> {
+    const { traceId, avatarId } = check;
+    const { row, deletedImages } = await this.reviews.markPending(user.id, check);
     this.avatars.evict(deletedImages);
     const dto = await this.users.rememberRow(row); // cached once committed; the cache keeps only the newest revision
     this.logger.log({ userId: user.id, traceId, uploaded: Boolean(avatarId) }, 'avatar sent to the image check');

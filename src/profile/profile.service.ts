@@ -41,8 +41,9 @@ export class ProfileService {
 
     // An empty nickname says nothing WeChat could judge (and msg_sec_check refuses empty content).
     if (typeof rest.nickname === 'string' && rest.nickname.trim() !== '' && rest.nickname !== current.nickname) {
-      const verdict = await this.security.checkText(caller.appId, rest.nickname, openIdIn(current, caller.appId));
-      await this.checks.record({ userId, kind: 'nickname', traceId: verdict.traceId, verdict: verdict.suggest, label: verdict.label });
+      const openId = openIdIn(current, caller.appId);
+      const verdict = await this.security.checkText(caller.appId, rest.nickname, openId);
+      await this.checks.record({ userId, kind: 'nickname', traceId: verdict.traceId, verdict: verdict.suggest, label: verdict.label, appId: caller.appId, openId });
       if (verdict.suggest === 'risky') throw new ContentRiskyError('nickname', verdict.label);
     }
     const newAvatar = typeof avatarUrl === 'string' && avatarUrl !== current.avatarUrl ? avatarUrl : undefined;

@@ -38,7 +38,8 @@ export class PushEventsService {
     const message = readPushMessage(raw);
     const record = {
       dedupKey: dedupKey(message, appId),
-      appId: auditText(message.appId ?? appId, 64),
+      // The route's app, which authenticated the message (an AppID inside naming another is in `detail`).
+      appId,
       msgType: auditText(message.msgType, 32),
       event: auditText(message.event, 64),
       openId: auditText(message.openId ?? message.fromUserName, 64),

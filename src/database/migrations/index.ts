@@ -7,6 +7,7 @@ import { EncryptMobile1764310000000 } from './1764310000000-encrypt-mobile';
 import { CreateWechatIdentity1764400000000 } from './1764400000000-create-wechat-identity';
 import { SessionKeysPerApp1764410000000 } from './1764410000000-session-keys-per-app';
 import { UserIdentitiesFunction1764420000000 } from './1764420000000-user-identities-function';
+import { ContentCheckAskedAs1764500000000 } from './1764500000000-content-check-asked-as';
 
 /** Every migration, in order. Listed explicitly so the compiled app never depends on file globs. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   CreateWechatIdentity1764400000000,
   SessionKeysPerApp1764410000000,
   UserIdentitiesFunction1764420000000,
+  ContentCheckAskedAs1764500000000,
 ];

@@ -8,10 +8,21 @@ async function main(): Promise<void> {
   // A local .env is a convenience for development; real environments set variables directly.
   if (existsSync('.env')) process.loadEnvFile('.env');
 
+  // Handlers first: a signal during start-up (the embedded database may already run) must stop what
+  // started, not kill the process and leave PostgreSQL behind. SIGHUP (a closed terminal) likewise.
+  let pending: string | undefined;
+  let onSignal = (signal: string) => {
+    if (pending) return;
+    pending = signal;
+    console.error(`${signal} received during start-up: stopping once what started is stopped`);
+    setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
+  };
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => onSignal(signal));
+
   let running: RunningApp | undefined;
   try {
     running = await createApp();
-    await running.app.listen({ port: running.config.app.port, host: running.config.app.host });
+    if (!pending) await running.app.listen({ port: running.config.app.port, host: running.config.app.host });
   } catch (err) {
     if (err instanceof ConfigError) console.error(err.message);
     else console.error('Failed to start:', err instanceof Error ? err.message : err);
@@ -19,6 +30,10 @@ async function main(): Promise<void> {
     // next start would find it still running.
     await running?.close().catch(() => undefined);
     process.exit(1);
+  }
+  if (pending) {
+    await running.close().catch(() => undefined);
+    process.exit(0);
   }
 
   const { app, config, logger } = running;
@@ -46,8 +61,7 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  onSignal = shutdown;
 }
 
 void main();

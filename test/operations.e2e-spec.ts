@@ -212,6 +212,44 @@ describe('operations', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+  test('a signal during start-up, once the embedded PostgreSQL runs, stops it too (exit 0, never listens); so does SIGHUP once running', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wxlogin-signal-at-start-'));
+    const port = await freeLoopbackPort();
+    const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+    const children: ChildProcess[] = [];
+    try {
+      for (const [signal, at] of [
+        ['SIGTERM', /Embedded PostgreSQL listening/],
+        ['SIGINT', /Embedded PostgreSQL listening/],
+        ['SIGHUP', /Listening on/],
+      ] as const) {
+        const child = spawn(process.execPath, [MAIN], {
+          env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        children.push(child);
+        let output = '';
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        // Signalled on the very line (not after a delay): the moment the database runs and the app is still being built.
+        child.stdout!.on('data', (d) => {
+          const before = output;
+          output += d;
+          if (!at.test(before) && at.test(output)) child.kill(signal);
+        });
+        child.stderr!.on('data', (d) => (output += d));
+        assert.equal(await exited, 0, `${signal}:\n${output}`);
+        assert.match(output, at, signal);
+        if (signal !== 'SIGHUP') assert.doesNotMatch(output, /Listening on/, `${signal}: stopped before listening`);
+        assert.equal(existsSync(pidFile), false, `${signal}: embedded PostgreSQL stopped\n${output}`);
+      }
+    } finally {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      const left = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined;
+      if (left && running(left)) process.kill(left, 'SIGINT');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   test(
     'a zero-configuration instance killed outright (SIGKILL) leaves its PostgreSQL running; the next start stops it and keeps the data',
     { skip: !existsSync('/proc/1/cmdline') || readFileSync('/proc/1/cmdline', 'utf8').includes('node') ? 'needs Linux, with an init that is not node' : false },

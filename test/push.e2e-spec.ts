@@ -276,6 +276,26 @@ describe('WeChat message push', () => {
       assert.equal((await pushRows(u.openId)).length, 1);
     });
 
+    test('a signed push query is good for one message: retried with its message it is success, reused with another (or downgraded to plain mode) 401 and nothing done', async () => {
+      const [victim, other] = [await user('plain-reuse-victim'), await user('plain-reuse-other')];
+      const captured = buildWechatPush(event('user_authorization_revoke', other.openId, { RevokeInfo: '6' }), CREDENTIALS, { mode: 'plain', format: 'xml' });
+      assertSuccess(await send(captured), 'the genuine message');
+      assertSuccess(await send(captured), 'WeChat retrying it with the same query');
+      const forged = buildWechatPush(event('user_authorization_cancellation', victim.openId), CREDENTIALS, { mode: 'plain', format: 'xml' });
+      for (const [label, body] of [
+        ['another message', forged.body],
+        ['the same message plus a field', captured.body.replace('</xml>', '<Extra>1</Extra></xml>')],
+      ]) {
+        assertError(await send(captured, {}, body), 401, 'PUSH_SIGNATURE_MISMATCH', label);
+      }
+      // The query of a compatible-mode push carries `signature` too: stripped of encrypt_type, it would pass for plain mode.
+      const compatible = buildWechatPush(event('user_authorization_revoke', other.openId, { RevokeInfo: '8' }), CREDENTIALS, { mode: 'compatible', format: 'xml' });
+      assertSuccess(await send(compatible), 'the genuine compatible-mode message');
+      assertError(await send(compatible, { encrypt_type: '', msg_signature: '' }, forged.body), 401, 'PUSH_SIGNATURE_MISMATCH', 'its query, downgraded to plain mode');
+      assert.equal((await row(victim.id)).deleted_at, null, 'the victim was not deleted');
+      assert.deepEqual(await pushRows(victim.openId), []);
+    });
+
     test('simultaneous deliveries of one message: all success, handled once', async () => {
       const u = await user('concurrent');
       const before = await row(u.id);

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error';
+import { createHash } from 'node:crypto';
+import { AppError, ServiceUnavailableError } from '../common/errors/app-error';
 import { WechatApps } from '../wechat-apps/wechat-apps';
 import { PushRequestVerifier } from './push-request-verifier';
+import { PushSignatures } from './push-signature.repository';
+import { PushSignatureMismatchError } from './push.errors';
 import { WechatPushCrypto } from './wechat-push-crypto';
 
 /**
@@ -16,6 +19,7 @@ export class PushReceiver {
 
   constructor(
     private readonly verifier: PushRequestVerifier,
+    private readonly signatures: PushSignatures,
     apps: WechatApps,
   ) {
     for (const app of apps.all) if (app.pushToken) this.cryptos.set(app.appId, new WechatPushCrypto(app.pushToken, app.pushAesKey, app.appId));
@@ -31,10 +35,23 @@ export class PushReceiver {
     return this.verifier.checkQuery(this.configured(appId), query);
   }
 
-  /** The verified (and decrypted) message, with the app whose route received it. */
-  open(appId: string | undefined, query: Record<string, unknown>, body: unknown): { appId: string; message: Record<string, unknown> } {
+  /**
+   * The verified (and decrypted) message, with the app whose route received it. `signature` covers
+   * the query, not the body, so a query carrying it is good for one message: the same query with
+   * another message (a query captured from a log, perhaps stripped of `encrypt_type` to pass as
+   * plain mode) is refused; with the same message it is WeChat retrying.
+   */
+  async open(appId: string | undefined, query: Record<string, unknown>, body: unknown): Promise<{ appId: string; message: Record<string, unknown> }> {
     const crypto = this.configured(appId);
-    return { appId: crypto.appId, message: this.verifier.open(crypto, query, body).message };
+    const { message } = this.verifier.open(crypto, query, body);
+    if (typeof query.signature === 'string' && query.signature !== '') {
+      const messageSha256 = createHash('sha256').update(JSON.stringify(message)).digest('hex');
+      const bound = await this.signatures.bind(crypto.appId, query.signature, messageSha256).catch((err: unknown) => {
+        throw new ServiceUnavailableError('Push handling', err);
+      });
+      if (!bound) throw new PushSignatureMismatchError('This signature came before with another message: a signature is good for one message');
+    }
+    return { appId: crypto.appId, message };
   }
 
   private configured(appId: string | undefined): WechatPushCrypto {

@@ -107,7 +107,7 @@ export class PushController {
   @Post()
   @Message('')
   async receive(@Query() query: Record<string, unknown>, @Body() body: unknown): Promise<string> {
-    const opened = this.receiver.open(undefined, query, body);
+    const opened = await this.receiver.open(undefined, query, body);
     await this.events.handle(opened.message, opened.appId);
     return 'success';
   }
@@ -116,7 +116,7 @@ export class PushController {
   @Message(' to the mini program `appId` (when several are configured)')
   @ApiParam({ name: 'appId', description: 'The mini program (AppID) whose push this URL receives', example: 'wx8a1b2c3d4e5f6a7b' })
   async receiveForApp(@Param('appId') appId: string, @Query() query: Record<string, unknown>, @Body() body: unknown): Promise<string> {
-    const opened = this.receiver.open(appId, query, body);
+    const opened = await this.receiver.open(appId, query, body);
     await this.events.handle(opened.message, opened.appId);
     return 'success';
   }

@@ -8,6 +8,7 @@ import { CreateWechatIdentity1764400000000 } from './1764400000000-create-wechat
 import { SessionKeysPerApp1764410000000 } from './1764410000000-session-keys-per-app';
 import { UserIdentitiesFunction1764420000000 } from './1764420000000-user-identities-function';
 import { ContentCheckAskedAs1764500000000 } from './1764500000000-content-check-asked-as';
+import { CreateWechatPushSignature1764510000000 } from './1764510000000-create-wechat-push-signature';
 
 /** Every migration, in order. Listed explicitly so the compiled app never depends on file globs. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   SessionKeysPerApp1764410000000,
   UserIdentitiesFunction1764420000000,
   ContentCheckAskedAs1764500000000,
+  CreateWechatPushSignature1764510000000,
 ];

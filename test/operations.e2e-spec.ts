@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -320,7 +321,7 @@ describe('operations', () => {
       WECHAT_APPID: TEST_APPID,
       WECHAT_SECRET: TEST_SECRET,
       JWT_SECRET: TEST_JWT_SECRET,
-      DATA_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       PUBLIC_BASE_URL: 'https://api.example.com',
       // Nothing listens there: connecting is refused, and retried a few times.
       DATABASE_URL: `postgres://postgres@127.0.0.1:${await freeLoopbackPort()}/nowhere`,

@@ -7,14 +7,14 @@ import { parseEnv } from 'node:util';
 import { keepDevelopmentSecrets } from './development-secrets';
 import { ConfigError, type Env, loadConfig, parseDuration, SANDBOX_APPID } from './configuration';
 
-const SECRET32 = 'x'.repeat(32);
+const SECRET32 = 'k7Qx9-Vb2mZp4Lr8Ty6Wn3Hs5Jd1Fc0G';
 const PROD_OK: Env = {
   NODE_ENV: 'production',
   WECHAT_APPID: 'wxprod123',
   WECHAT_SECRET: 'prod-secret',
   JWT_SECRET: SECRET32,
   DATABASE_URL: 'postgres://u:p@db:5432/app',
-  DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+  DATA_ENCRYPTION_KEY: Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 73 + 41) % 256)).toString('base64'),
   PUBLIC_BASE_URL: 'https://api.example.com',
 };
 
@@ -137,10 +137,18 @@ describe('loadConfig in production', () => {
   });
 
   test('a 31-character JWT_SECRET is refused; 32 is accepted', () => {
-    const err = configError({ ...PROD_OK, JWT_SECRET: 'y'.repeat(31) });
+    const err = configError({ ...PROD_OK, JWT_SECRET: SECRET32.slice(1) });
     assert.match(err.message, /JWT_SECRET/);
     assert.match(err.message, /32/);
-    assert.equal(loadConfig({ ...PROD_OK, JWT_SECRET: 'y'.repeat(32) }).jwt.secret, 'y'.repeat(32));
+    assert.equal(loadConfig({ ...PROD_OK, JWT_SECRET: SECRET32 }).jwt.secret, SECRET32);
+  });
+
+  test('a JWT_SECRET padded with spaces to 32, or of fewer than 8 different characters, is refused', () => {
+    assert.equal(SECRET32.length, 32);
+    for (const weak of ['a' + ' '.repeat(31), ` ${SECRET32.slice(2)} `, 'y'.repeat(32), '12'.repeat(20), 'abcdefg'.repeat(6)]) {
+      assert.match(configError({ ...PROD_OK, JWT_SECRET: weak }).message, /JWT_SECRET/, JSON.stringify(weak));
+    }
+    assert.equal(loadConfig({ ...PROD_OK, JWT_SECRET: 'abcdefgh'.repeat(4) }).jwt.secret, 'abcdefgh'.repeat(4));
   });
 
   test('never sandbox and never a generated secret', () => {

@@ -88,6 +88,8 @@ const APP_KEYS = ['appId', 'secret', 'pushToken', 'pushAesKey'];
 export const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
 const DEFAULT_WECHAT_BASE = 'https://api.weixin.qq.com';
 const MIN_JWT_SECRET = 32;
+/** A production secret of fewer different characters (`aaaa…`, `1212…`) is a placeholder, not a secret. */
+const MIN_DISTINCT_SECRET_CHARACTERS = 8;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const NODE_ENVS = ['development', 'test', 'production'];
 
@@ -256,8 +258,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): AppConfig {
 
   let jwtSecret = env.JWT_SECRET ?? '';
   let generated = false;
-  if (!blank(jwtSecret) && jwtSecret.length < MIN_JWT_SECRET) {
-    problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET} characters`);
+  if (!blank(jwtSecret) && jwtSecret.trim().length < MIN_JWT_SECRET) {
+    problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET} characters (not counting spaces around it)`);
+  } else if (production && !blank(jwtSecret) && new Set(jwtSecret).size < MIN_DISTINCT_SECRET_CHARACTERS) {
+    problems.push(`JWT_SECRET is too weak: fewer than ${MIN_DISTINCT_SECRET_CHARACTERS} different characters (use e.g. \`openssl rand -base64 48\`)`);
   } else if (blank(jwtSecret) && !production) {
     jwtSecret = randomBytes(48).toString('base64url');
     generated = true;

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { integerSetting } from './integer-setting';
 import { dataKeyId, loadProfileSettings, parseDataKey } from './profile-settings';
 
-const KEY = Buffer.alloc(32, 9).toString('base64');
+const KEY_BYTES = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 73 + 41) % 256));
+const KEY = KEY_BYTES.toString('base64');
 const dev = { production: false, port: 3000, dataDir: '/nonexistent' };
 const prod = { ...dev, production: true };
 
@@ -27,8 +28,8 @@ describe('profile settings', () => {
     const s = load({ DATA_ENCRYPTION_KEY: KEY, DATA_ENCRYPTION_PREVIOUS_KEYS: Buffer.alloc(32, 3).toString('base64url') });
     assert.deepEqual(s.problems, []);
     assert.equal(s.dataProtection.generated, false);
-    assert.deepEqual(s.dataProtection.current.key, Buffer.alloc(32, 9));
-    assert.equal(s.dataProtection.current.id, dataKeyId(Buffer.alloc(32, 9)));
+    assert.deepEqual(s.dataProtection.current.key, KEY_BYTES);
+    assert.equal(s.dataProtection.current.id, dataKeyId(KEY_BYTES));
     assert.notEqual(s.dataProtection.current.id, s.dataProtection.previous[0].id);
     assert.ok(!KEY.includes(s.dataProtection.current.id));
   });
@@ -47,6 +48,11 @@ describe('profile settings', () => {
   test('AVATAR_MAX_BYTES is plain decimal digits, as every number', () => {
     for (const bad of ['0x10', '1e3', ' 100 ', '-0', '1.5', '20971521']) assert.equal(load({ AVATAR_MAX_BYTES: bad }).problems.length, 1, bad);
     assert.equal(load({ AVATAR_MAX_BYTES: '1000' }).avatars.maxBytes, 1000);
+  });
+
+  test('production: a DATA_ENCRYPTION_KEY of few different bytes (all zeros, say) is refused as a placeholder', () => {
+    for (const fill of [0, 7]) assert.match(load({ DATA_ENCRYPTION_KEY: Buffer.alloc(32, fill).toString('base64'), AVATAR_MAX_BYTES: '0' }, prod).problems.join(), /DATA_ENCRYPTION_KEY is too weak/);
+    assert.deepEqual(load({ DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), AVATAR_MAX_BYTES: '0' }, dev).problems, [], 'development and test keys are not judged');
   });
 
   test('production: PUBLIC_BASE_URL required (https) while avatars are on; AVATAR_MAX_BYTES=0 turns them off', () => {

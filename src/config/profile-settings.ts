@@ -79,6 +79,8 @@ export function loadProfileSettings(
   if (!blank(env.DATA_ENCRYPTION_KEY)) {
     current = parseDataKey(env.DATA_ENCRYPTION_KEY!);
     if (!current) problems.push('DATA_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
+    // 32 random bytes hold about 30 different values; a key of a few (all zeros, say) is a placeholder.
+    else if (app.production && new Set(current.key).size < 16) problems.push('DATA_ENCRYPTION_KEY is too weak: not random bytes (use `openssl rand -base64 32`)');
   } else if (!app.production) {
     current = parseDataKey(randomBytes(32).toString('base64'));
     generated = true;

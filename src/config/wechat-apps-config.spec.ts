@@ -34,9 +34,9 @@ describe('WECHAT_APPS', () => {
   test('production accepts WECHAT_APPS instead of WECHAT_APPID/WECHAT_SECRET', () => {
     const production = {
       NODE_ENV: 'production',
-      JWT_SECRET: 'x'.repeat(32),
+      JWT_SECRET: 'k7Qx9-Vb2mZp4Lr8Ty6Wn3Hs5Jd1Fc0G',
       DATABASE_URL: 'postgres://u:p@db/app',
-      DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+      DATA_ENCRYPTION_KEY: Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 73 + 41) % 256)).toString('base64'),
       AVATAR_MAX_BYTES: '0',
     };
     const c = load({ ...production, ...apps([{ appId: 'wxA000', secret: 'sa' }]) });

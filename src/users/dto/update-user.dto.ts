@@ -9,10 +9,15 @@ export class UpdateUserDto {
   @IsStorableText(64)
   nickname?: string;
 
-  @ApiPropertyOptional({ maxLength: 500, description: 'An https URL', example: 'https://example.com/avatar.png' })
+  @ApiPropertyOptional({ maxLength: 500, description: 'An https URL on a named host: no user name or password, no IP address', example: 'https://example.com/avatar.png' })
   @IsOptional()
   @IsStorableText(500)
-  @IsUrl({ protocols: ['https'], require_protocol: true }, { message: 'avatarUrl must be an https URL' })
+  // Shown to other users and fetched by WeChat's image check: credentials would leak to both, and an
+  // IP address (loopback, link-local, private) names no public image host (`localhost` has no TLD either).
+  @IsUrl(
+    { protocols: ['https'], require_protocol: true, disallow_auth: true, host_blacklist: [/^[\d.]+$/, /:/] },
+    { message: 'avatarUrl must be an https URL on a named host (no user name or password, no IP address)' },
+  )
   avatarUrl?: string;
 
   @ApiPropertyOptional({ enum: [0, 1, 2], description: '0 unknown, 1 male, 2 female', example: 2 })

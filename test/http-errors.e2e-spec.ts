@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { JSCODE2SESSION_PATH } from '../src/sandbox/wechat-simulator';
 import { rawHttp } from './support/raw-http';
@@ -237,6 +238,20 @@ describe('HTTP errors: malformed requests, media types, limits, unknown routes',
     test('PATCH /users/me with text/plain (valid token)', async () => {
       const answer = await send('PATCH', '/users/me', { body: '{"nickname":"x"}', headers: { 'content-type': 'text/plain' }, token });
       assertError(answer, 415, 'UNSUPPORTED_MEDIA_TYPE', 'PATCH text/plain');
+    });
+    test('JSON in another charset, or compressed: 415, and no login code is spent', async () => {
+      const issued = app.wechat.issueLoginCode();
+      const json = JSON.stringify({ code: issued.code });
+      const cases: [label: string, body: Buffer, headers: Record<string, string>][] = [
+        ['charset=utf-16, UTF-16 bytes', Buffer.from(json, 'utf16le'), { 'content-type': 'application/json; charset=utf-16' }],
+        ['charset=utf-16, UTF-8 bytes', Buffer.from(json), { 'content-type': 'application/json; charset=UTF-16' }],
+        ['charset="latin1"', Buffer.from(json), { 'content-type': 'application/json;charset="latin1"' }],
+        ['content-encoding gzip', gzipSync(json), { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
+        ['content-encoding br, uncompressed bytes', Buffer.from(json), { 'content-type': 'application/json', 'content-encoding': 'br' }],
+      ];
+      for (const [label, body, headers] of cases) assertError(await send('POST', '/wechat/login', { body, headers }), 415, 'UNSUPPORTED_MEDIA_TYPE', label);
+      const answer = await send('POST', '/wechat/login', { body: json, headers: { 'content-type': 'application/json; charset="UTF-8"', 'content-encoding': 'identity' } });
+      assert.equal(answer.status, 200, `the same code, UTF-8 and uncompressed: ${answer.text}`);
     });
     test('control: application/json; charset=utf-8 is accepted', async () => {
       const issued = app.wechat.issueLoginCode();

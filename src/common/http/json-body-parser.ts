@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isUtf8 } from 'node:buffer';
 import sjson from 'secure-json-parse';
-import { ValidationFailedError } from '../errors/app-error';
+import { AppError, ValidationFailedError } from '../errors/app-error';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,11 +16,11 @@ declare module 'fastify' {
  * answer 401 rather than tell an unauthenticated sender what was wrong with it.
  */
 export class MalformedBody {
-  constructor(readonly error: ValidationFailedError) {}
+  constructor(readonly error: AppError) {}
 }
 
-/** A body that does not parse: 400, or a MalformedBody for a route that must see it (see there). */
-function refuse(request: FastifyRequest, error: ValidationFailedError, done: (err: Error | null, body?: unknown) => void): void {
+/** A body that does not parse: 400 (415 when not JSON as this API reads it), or a MalformedBody for a route that must see it (see there). */
+function refuse(request: FastifyRequest, error: AppError, done: (err: Error | null, body?: unknown) => void): void {
   if (request.routeOptions?.config?.keepsMalformedBody === true) done(null, new MalformedBody(error));
   else done(error, undefined);
 }
@@ -44,6 +44,14 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     // wx.request sends `content-type: application/json` even without data: an empty body is no body
     // (a route that needs one then fails validation, naming its fields).
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      return refuse(request, new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding.slice(0, 32))} is not accepted: send the JSON uncompressed`), done);
+    }
+    const charset = charsetOf(request.headers['content-type']);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return refuse(request, new AppError('UNSUPPORTED_MEDIA_TYPE', `charset ${JSON.stringify(charset.slice(0, 32))} is not accepted: JSON bodies are UTF-8`), done);
+    }
     if (body.length === 0) return done(null, undefined);
     if (!isUtf8(body)) return refuse(request, new ValidationFailedError('Malformed JSON body: not valid UTF-8'), done);
     let parsed: unknown;
@@ -57,6 +65,12 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
     if (problem) return refuse(request, new ValidationFailedError(`Malformed JSON body: ${problem}`), done);
     done(null, parsed);
   });
+}
+
+/** The charset parameter of a content type, lower-cased; undefined when it names none (the usual case, checked cheaply). */
+function charsetOf(contentType: string | undefined): string | undefined {
+  if (contentType === undefined || contentType.length <= 'application/json'.length) return undefined;
+  return /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType)?.[1]?.toLowerCase();
 }
 
 /** Thrown inside the walk to stop at the first limit crossed. */

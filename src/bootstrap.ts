@@ -120,7 +120,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Running
         // Node only checks every connectionsCheckingInterval (30 s by default): check often enough
         // that the 408 comes within a fraction of the timeout.
         requestTimeout: config.http.requestTimeoutMs,
-        // A request without Host gets our JSON 400 (refuseMissingHost), not Node's bare one.
+        // A request without Host gets our JSON 400 (refuseBadHost), not Node's bare one.
         http: { connectionsCheckingInterval: connectionsCheckingInterval(config.http.requestTimeoutMs), requireHostHeader: false },
         // Node's own parser errors (431, bad chunked encoding, the request timeout) in our JSON shape.
         clientErrorHandler: createClientErrorHandler(logger),

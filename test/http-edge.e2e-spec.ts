@@ -63,6 +63,23 @@ describe('errors of the HTTP parser', () => {
     assert.equal((await rawHttp(app.baseUrl, ['GET /health HTTP/1.0\r\n\r\n'])).status, 200);
   });
 
+  test('two Host headers → 400 naming them, JSON, connection closed; one Host (any case) is fine', async () => {
+    for (const hosts of ['Host: x\r\nHost: y', 'Host: x\r\nhOST: x']) {
+      const answer = await rawHttp(app.baseUrl, [`GET /health HTTP/1.1\r\n${hosts}\r\n\r\n`]);
+      assertShape(answer, 400, 'VALIDATION_FAILED');
+      assert.match(answer.body.message, /more than one Host/);
+      assert.equal(answer.headers.connection, 'close');
+    }
+    assert.equal((await rawHttp(app.baseUrl, ['GET /health HTTP/1.1\r\nhOsT: x\r\nX-Host: y\r\nConnection: close\r\n\r\n'])).status, 200);
+  });
+
+  test('CONNECT → 405 METHOD_NOT_ALLOWED, JSON in the usual shape, connection closed', async () => {
+    const answer = await rawHttp(app.baseUrl, ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n']);
+    assertShape(answer, 405, 'METHOD_NOT_ALLOWED');
+    assert.match(answer.body.message, /CONNECT/);
+    assert.equal(answer.headers.connection, 'close');
+  });
+
   test('an Expect other than 100-continue → 417, JSON in the usual shape', async () => {
     const answer = await rawHttp(app.baseUrl, ['GET /health HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n\r\n']);
     assertShape(answer, 417, 'VALIDATION_FAILED');

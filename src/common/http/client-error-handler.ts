@@ -70,13 +70,17 @@ export function createClientErrorHandler(logger: Logger): (err: Error & { code?:
 /**
  * The answers Node writes itself, bare (no JSON body, no nosniff), made ours:
  * - an HTTP/1.1 request without Host: Node's own check is turned off (the server is created with
- *   `requireHostHeader: false`), and refuseMissingHost answers in its place;
+ *   `requireHostHeader: false`), and refuseBadHost answers in its place;
  * - an `Expect` other than `100-continue`: Node answers a bare 417 unless the server has a
  *   'checkExpectation' listener. Ours keeps the 417 (the status RFC 9110 gives it) in the JSON shape,
  *   with the code of every other malformed request.
+ * - a CONNECT request: Node closes the connection without an answer unless the server has a
+ *   'connect' listener. Ours answers 405.
  * Either way the connection is closed, as Node does for a missing Host.
  */
 export function takeOverNodeAnswers(server: Server): void {
+  // CONNECT (a proxy tunnel): without a listener Node closes the connection without a word.
+  server.on('connect', (_request, socket: Socket) => answerAndClose(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported: this service is not a proxy'));
   server.on('checkExpectation', (_request, response) => {
     const body = errorJson(417, 'VALIDATION_FAILED', 'Unsupported Expect header: only "100-continue" is supported');
     response.writeHead(417, {
@@ -89,15 +93,22 @@ export function takeOverNodeAnswers(server: Server): void {
   });
 }
 
-/** Whether a request lacks the Host header HTTP/1.1 requires (HTTP/1.0 has none to give). */
-export function missesHost(request: FastifyRequest): boolean {
+/**
+ * What is wrong with a request's Host header, if anything: HTTP/1.1 requires exactly one (HTTP/1.0
+ * has none to give). Node keeps only the first of several, so the raw lines are counted.
+ */
+export function hostProblem(request: FastifyRequest): string | undefined {
   const raw = request.raw;
-  return raw.headers.host === undefined && raw.httpVersionMajor === 1 && raw.httpVersionMinor === 1;
+  if (raw.headers.host === undefined) return raw.httpVersionMajor === 1 && raw.httpVersionMinor === 1 ? 'an HTTP/1.1 request needs a Host header' : undefined;
+  const lines = raw.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < lines.length; i += 2) if (lines[i].length === 4 && lines[i].toLowerCase() === 'host' && ++hosts > 1) return 'more than one Host header';
+  return undefined;
 }
 
-/** The 400 Node would have written for a missing Host, in our shape; the connection is closed. */
-export function refuseMissingHost(reply: FastifyReply): void {
-  const body = { statusCode: ERROR_STATUS.VALIDATION_FAILED, code: 'VALIDATION_FAILED', message: 'Malformed request: an HTTP/1.1 request needs a Host header' };
+/** The 400 Node would have written for a missing Host (RFC 9112 asks the same for several), in our shape; the connection is closed. */
+export function refuseBadHost(reply: FastifyReply, problem: string): void {
+  const body = { statusCode: ERROR_STATUS.VALIDATION_FAILED, code: 'VALIDATION_FAILED', message: `Malformed request: ${problem}` };
   void reply.code(body.statusCode).header('connection', 'close').header('content-type', 'application/json; charset=utf-8').send(body);
 }
 

@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { isDocsRoute } from '../swagger/setup-swagger';
-import { missesHost, refuseMissingHost, takeOverNodeAnswers } from './client-error-handler';
+import { hostProblem, refuseBadHost, takeOverNodeAnswers } from './client-error-handler';
 import { prependRouteHook } from './route-hooks';
 
 /**
@@ -48,7 +48,7 @@ function setDocsHeaders(request: FastifyRequest, reply: FastifyReply, done: (err
  * every request of every route, one of them async, even when scoped to some routes, and rebuilds its
  * middleware on each request of those; headers that mean nothing on a JSON answer are not worth
  * that on every request. Answers written below Fastify (client errors, an unsupported Expect) set
- * nosniff themselves; a missing Host, which Node would refuse bare, is refused here.
+ * nosniff themselves; a missing Host, which Node would refuse bare, or a repeated one is refused here.
  * Must run before the routes are registered.
  */
 export async function registerSecurityHeaders(app: NestFastifyApplication, corsOrigins: string[]): Promise<void> {
@@ -57,7 +57,8 @@ export async function registerSecurityHeaders(app: NestFastifyApplication, corsO
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-content-type-options', 'nosniff');
     // Node's own check is off (takeOverNodeAnswers): the refusal is made here, in our shape.
-    if (missesHost(request)) return refuseMissingHost(reply);
+    const problem = hostProblem(request);
+    if (problem) return refuseBadHost(reply, problem);
     done();
   });
   fastify.addHook('onRoute', (route) => {

@@ -1,12 +1,18 @@
-import { existsSync } from 'node:fs';
 import { createApp, type RunningApp } from './bootstrap';
 import { ConfigError } from './config/configuration';
+import { applyDotEnv, readDotEnv } from './config/dot-env';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 async function main(): Promise<void> {
   // A local .env is a convenience for development; real environments set variables directly.
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    const dotEnv = readDotEnv('.env');
+    if (dotEnv) applyDotEnv(dotEnv);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
 
   // Handlers first: a signal during start-up (the embedded database may already run) must stop what
   // started, not kill the process and leave PostgreSQL behind. SIGHUP (a closed terminal) likewise.

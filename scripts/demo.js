@@ -17,7 +17,8 @@ const { createSandboxWx } = require('./sandbox-wx');
 
 function loadClient() {
   try {
-    return require(join(__dirname, '..', 'client', 'dist'));
+    // CLIENT_DIST: where `npm test` built the client for its run (the demo's own test uses it).
+    return require(process.env.CLIENT_DIST || join(__dirname, '..', 'client', 'dist'));
   } catch (err) {
     if (err.code !== 'MODULE_NOT_FOUND') throw err;
     console.error('The client library is not built: run `npm run demo` (it builds it), or `npm run build:client` first.');
@@ -55,7 +56,14 @@ async function run(title, action) {
   console.log(`${color(failure ? 31 : 32, failure ? '✗' : '✓')} ${step}. ${title}`);
   for (const line of trace) console.log(`     ${line}`);
   if (failure) {
-    if (isApiError(failure) && (failure.code === 'NETWORK_ERROR' || failure.code === 'WX_LOGIN_FAILED')) {
+    if (isApiError(failure) && failure.code === 'WX_LOGIN_FAILED' && /sandbox answered 404/.test(failure.message)) {
+      console.error(
+        color(
+          31,
+          `     ${failure.code}: ${base} answers, but not in sandbox mode (POST /sandbox/wx-login is 404). The demo needs a sandbox: npm start without WeChat credentials, or WECHAT_SANDBOX=true.`,
+        ),
+      );
+    } else if (isApiError(failure) && (failure.code === 'NETWORK_ERROR' || failure.code === 'WX_LOGIN_FAILED')) {
       console.error(color(31, `     ${failure.code}: cannot reach ${base} or its sandbox (${failure.message}). Is the server running (npm start)?`));
     } else {
       console.error(color(31, `     ${isApiError(failure) ? `${failure.code} (${failure.statusCode}): ` : ''}${failure.message}`));

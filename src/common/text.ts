@@ -25,9 +25,20 @@ export function codePointLength(text: string): number {
   return scan(text, Infinity).count;
 }
 
-/** The first `max` code points: never cuts a character in half. */
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * At most `max` code points, never cutting a character in half: not a surrogate pair, and not a
+ * character made of several code points either (an emoji joined with ZWJ, a flag, a letter with a
+ * combining accent), which is dropped whole. A single character longer than `max` is cut by code point.
+ */
 export function truncateCodePoints(text: string, max: number): string {
-  return text.length <= max ? text : text.slice(0, scan(text, max).end);
+  if (text.length <= max) return text;
+  const { end } = scan(text, max);
+  if (end >= text.length) return text;
+  // The character `end` falls in starts at `end` (a clean cut) or before it (then it goes whole).
+  const start = graphemes.segment(text).containing(end)?.index ?? end;
+  return text.slice(0, start > 0 ? start : end);
 }
 
 /** Why a text cannot be stored in a column of `max` code points, or undefined when it can. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ const PROD_OK: Env = {
   WECHAT_SECRET: 'prod-secret',
   JWT_SECRET: SECRET32,
   DATABASE_URL: 'postgres://u:p@db:5432/app',
-  DATA_ENCRYPTION_KEY: Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 73 + 41) % 256)).toString('base64'),
+  DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   PUBLIC_BASE_URL: 'https://api.example.com',
 };
 

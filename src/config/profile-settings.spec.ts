@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { integerSetting } from './integer-setting';
 import { dataKeyId, loadProfileSettings, parseDataKey } from './profile-settings';
 
-const KEY_BYTES = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 73 + 41) % 256));
+const KEY_BYTES = randomBytes(32);
 const KEY = KEY_BYTES.toString('base64');
 const dev = { production: false, port: 3000, dataDir: '/nonexistent' };
 const prod = { ...dev, production: true };

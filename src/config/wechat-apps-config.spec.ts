@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, type Env, loadConfig, SANDBOX_APPID } from './configuration';
@@ -36,7 +37,7 @@ describe('WECHAT_APPS', () => {
       NODE_ENV: 'production',
       JWT_SECRET: 'k7Qx9-Vb2mZp4Lr8Ty6Wn3Hs5Jd1Fc0G',
       DATABASE_URL: 'postgres://u:p@db/app',
-      DATA_ENCRYPTION_KEY: Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 73 + 41) % 256)).toString('base64'),
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       AVATAR_MAX_BYTES: '0',
     };
     const c = load({ ...production, ...apps([{ appId: 'wxA000', secret: 'sa' }]) });

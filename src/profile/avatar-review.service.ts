@@ -9,7 +9,6 @@ import { openIdIn, UserDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import { AvatarReviewRepository, type PendingCheck, type VerdictSource } from './avatar-review.repository';
 
-/** An image check WeChat accepted, not yet recorded. */
 /** What a verdict did: the avatar became the user's, was discarded, was no longer wanted, or nothing. */
 export type VerdictOutcome = 'approved' | 'rejected' | 'superseded' | 'duplicate' | 'unknown' | 'other_app';
 

@@ -42,8 +42,6 @@ export const MAX_BODY_KEYS = 256;
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-    // wx.request sends `content-type: application/json` even without data: an empty body is no body
-    // (a route that needs one then fails validation, naming its fields).
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       return refuse(request, new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding.slice(0, 32))} is not accepted: send the JSON uncompressed`), done);
@@ -52,6 +50,8 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       return refuse(request, new AppError('UNSUPPORTED_MEDIA_TYPE', `charset ${JSON.stringify(charset.slice(0, 32))} is not accepted: JSON bodies are UTF-8`), done);
     }
+    // wx.request sends `content-type: application/json` even without data: an empty body is no body
+    // (a route that needs one then fails validation, naming its fields).
     if (body.length === 0) return done(null, undefined);
     if (!isUtf8(body)) return refuse(request, new ValidationFailedError('Malformed JSON body: not valid UTF-8'), done);
     let parsed: unknown;

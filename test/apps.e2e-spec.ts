@@ -337,19 +337,24 @@ describe('several mini programs: two apps', () => {
       assert.equal((await userRow(b.user.id)).nickname, null);
     });
 
-    test("an image verdict decides only a check of its own app: another app's route, however signed, changes nothing", async () => {
-      const b = ok(await login(MEMBER.appId, {}, 'code'));
-      // The fake WeChat's verdict is held back here instead of being pushed, so the test sends it where it likes.
+    /** PATCHes `avatarUrl` and returns the fake WeChat's verdict push, held back instead of sent, so the test sends it where it likes. */
+    async function heldVerdict(token: string, avatarUrl: string): Promise<Record<string, unknown>> {
       const deliver = app.wechat.onMediaVerdict;
       const held: Record<string, unknown>[] = [];
       app.wechat.onMediaVerdict = (push) => void held.push({ ...push });
       try {
-        ok(await app.request('PATCH', '/users/me', { token: b.token, body: { avatarUrl: 'https://cdn.example.com/member-only.png' } }));
+        ok(await app.request('PATCH', '/users/me', { token, body: { avatarUrl } }));
         for (const deadline = Date.now() + 10_000; held.length === 0; await new Promise((r) => setTimeout(r, 20))) assert.ok(Date.now() < deadline, 'no verdict');
       } finally {
         app.wechat.onMediaVerdict = deliver;
       }
-      const pass: Record<string, unknown> = { ...held[0], result: { suggest: 'pass', label: 100 } };
+      return held[0];
+    }
+
+    test("an image verdict decides only a check of its own app: another app's route, however signed, changes nothing", async () => {
+      const b = ok(await login(MEMBER.appId, {}, 'code'));
+      const held = await heldVerdict(b.token, 'https://cdn.example.com/member-only.png');
+      const pass: Record<string, unknown> = { ...held, result: { suggest: 'pass', label: 100 } };
       const { appid: _appid, ...withoutAppId } = pass;
       // On the store app's route, signed by the store app: naming the member app, or no app at all.
       for (const message of [pass, withoutAppId]) assert.equal((await pushTo(`/wechat/push/${STORE.appId}`, message, creds(STORE))).text, 'success');
@@ -377,27 +382,19 @@ describe('several mini programs: two apps', () => {
       const member = ok(await login(MEMBER.appId, { unionId }, 'code'));
       const store = ok(await login(STORE.appId, { unionId }, 'code'));
       assert.equal(store.user.id, member.user.id, 'one account, two identities');
-      const deliver = app.wechat.onMediaVerdict;
-      const held: Record<string, unknown>[] = [];
-      app.wechat.onMediaVerdict = (push) => void held.push({ ...push });
-      try {
-        // Asked as the store identity.
-        ok(await app.request('PATCH', '/users/me', { token: store.token, body: { avatarUrl: 'https://cdn.example.com/store-asked.png' } }));
-        for (const deadline = Date.now() + 10_000; held.length === 0; await new Promise((r) => setTimeout(r, 20))) assert.ok(Date.now() < deadline, 'no verdict');
-      } finally {
-        app.wechat.onMediaVerdict = deliver;
-      }
+      // Asked as the store identity.
+      const held = await heldVerdict(store.token, 'https://cdn.example.com/store-asked.png');
       // The same verdict, as the member app would push it: its route, its keys, its openid of the user.
-      const { appid: _appid, ...asMember }: Record<string, unknown> = { ...held[0], result: { suggest: 'pass', label: 100 }, FromUserName: member.user.openId };
+      const { appid: _appid, ...asMember }: Record<string, unknown> = { ...held, result: { suggest: 'pass', label: 100 }, FromUserName: member.user.openId };
       assert.equal((await pushTo(`/wechat/push/${MEMBER.appId}`, asMember, creds(MEMBER))).text, 'success');
       let me = ok(await app.request('GET', '/users/me', { token: store.token }));
       assert.deepEqual([me.avatarUrl, me.avatarPending], [null, true]);
       const [row] = await app.db.query<{ app_id: string; outcome: string }>(`SELECT app_id, outcome FROM wechat_push_message WHERE event = 'wxa_media_check' AND open_id = $1`, [member.user.openId]);
       assert.deepEqual([row.app_id, row.outcome], [MEMBER.appId, 'avatar_other_app']);
-      const [check] = await app.db.query<{ app_id: string; open_id: string }>(`SELECT app_id, open_id FROM content_check WHERE trace_id = $1`, [held[0].trace_id]);
+      const [check] = await app.db.query<{ app_id: string; open_id: string }>(`SELECT app_id, open_id FROM content_check WHERE trace_id = $1`, [held.trace_id]);
       assert.deepEqual([check.app_id, check.open_id], [STORE.appId, store.user.openId], 'the check records who it was asked as');
       // The store app's verdict decides it.
-      assert.equal((await pushTo(`/wechat/push/${STORE.appId}`, { ...held[0], result: { suggest: 'pass', label: 100 } }, creds(STORE))).text, 'success');
+      assert.equal((await pushTo(`/wechat/push/${STORE.appId}`, { ...held, result: { suggest: 'pass', label: 100 } }, creds(STORE))).text, 'success');
       me = ok(await app.request('GET', '/users/me', { token: store.token }));
       assert.deepEqual([me.avatarUrl, me.avatarPending], ['https://cdn.example.com/store-asked.png', false]);
     });

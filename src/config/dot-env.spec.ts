@@ -15,8 +15,8 @@ describe('.env', () => {
   };
 
   test('NAME=value lines, comments, export, quotes and multi-line quoted values are read', () => {
-    const vars = readDotEnv(file('ok.env', '# comment\nPORT=4216\nexport LOG_LEVEL=debug\nCORS_ORIGINS="https://a.example"\nMULTI="a\nb"\r\nEMPTY=\n'));
-    assert.deepEqual(vars, { PORT: '4216', LOG_LEVEL: 'debug', CORS_ORIGINS: 'https://a.example', MULTI: 'a\nb', EMPTY: '' });
+    const vars = readDotEnv(file('ok.env', '# comment\nPORT=4216\n  export LOG_LEVEL=debug\nCORS_ORIGINS="https://a.example"\nMULTI="a\nnot a pair\nb"\r\nSINGLE=\'x\'\nEMPTY=\n'));
+    assert.deepEqual(vars, { PORT: '4216', LOG_LEVEL: 'debug', CORS_ORIGINS: 'https://a.example', MULTI: 'a\nnot a pair\nb', SINGLE: 'x', EMPTY: '' });
   });
 
   test('a line that is not NAME=value is refused, naming it, instead of hiding the variable after it', () => {
@@ -28,6 +28,7 @@ describe('.env', () => {
     }
     assert.ok(caught instanceof ConfigError);
     assert.match(caught.message, /"LOG_LEVEL debug" is not a NAME=value line/);
+    assert.throws(() => readDotEnv(file('last.env', 'PORT=1\ntypo at the end')), /"typo at the end" is not a NAME=value line/);
   });
 
   test('no file: undefined; a file that cannot be read (a directory): refused with its reason', () => {

@@ -8,7 +8,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', '.build/', '.data/', 'node_modules/', 'bench/results/', 'bench/profiles/'] },
+  { ignores: ['dist/', 'client/dist/', '.build/', '.data/', 'node_modules/', 'bench/results/', 'bench/profiles/'] },
   eslint.configs.recommended,
   tseslint.configs.recommended,
   {

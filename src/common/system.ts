@@ -21,8 +21,11 @@ const QUIET_PORTS = { from: 20000, to: 32767 };
  */
 export async function freeLoopbackPort(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const port = QUIET_PORTS.from + Math.floor(Math.random() * (QUIET_PORTS.to - QUIET_PORTS.from + 1));
-    if ((await bindLoopback(port).catch(() => undefined)) !== undefined) return port;
+    try {
+      return await bindLoopback(QUIET_PORTS.from + Math.floor(Math.random() * (QUIET_PORTS.to - QUIET_PORTS.from + 1)));
+    } catch {
+      // Taken: another draw.
+    }
   }
   return bindLoopback(0);
 }

@@ -43,10 +43,10 @@ export class PushReceiver {
    */
   async open(appId: string | undefined, query: Record<string, unknown>, body: unknown): Promise<{ appId: string; message: Record<string, unknown> }> {
     const crypto = this.configured(appId);
-    const { message } = this.verifier.open(crypto, query, body);
-    if (typeof query.signature === 'string' && query.signature !== '') {
+    const { message, signature } = this.verifier.open(crypto, query, body);
+    if (signature) {
       const messageSha256 = createHash('sha256').update(JSON.stringify(message)).digest('hex');
-      const bound = await this.signatures.bind(crypto.appId, query.signature, messageSha256).catch((err: unknown) => {
+      const bound = await this.signatures.bind(crypto.appId, signature, messageSha256).catch((err: unknown) => {
         throw new ServiceUnavailableError('Push handling', err);
       });
       if (!bound) throw new PushSignatureMismatchError('This signature came before with another message: a signature is good for one message');

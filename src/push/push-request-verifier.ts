@@ -18,6 +18,8 @@ export interface OpenedPush {
   format: 'xml' | 'json';
   /** The message: the decrypted one in safe and compatible mode. */
   message: Record<string, unknown>;
+  /** The query's `signature`, verified, when it carried one (plain and compatible mode, and safe mode as WeChat sends it). */
+  signature?: string;
 }
 
 type Query = Record<string, unknown>;
@@ -68,6 +70,7 @@ export class PushRequestVerifier {
    */
   open(crypto: WechatPushCrypto, query: Query, body: unknown): OpenedPush {
     const { bySignature, timestamp, nonce } = this.checkQuery(crypto, query);
+    const signature = bySignature ? single(query, 'signature') : undefined;
     // Without `signature` the push is authenticated by the Encrypt in its body or not at all.
     const unreadable = (problem: AppError): AppError => (bySignature ? problem : new PushSignatureMismatchError('Push cannot be authenticated: no Encrypt can be read from its body'));
     if (body instanceof MalformedBody) throw unreadable(body.error);
@@ -80,7 +83,7 @@ export class PushRequestVerifier {
     if (encryptType === undefined || encryptType === '' || encryptType === 'raw') {
       // checkQuery refuses plain mode without `signature` already; this keeps it so if that changes.
       if (!bySignature) throw new PushSignatureMismatchError();
-      return { mode: 'plain', format, message: outer };
+      return { mode: 'plain', format, message: outer, signature };
     }
     if (encryptType !== 'aes') throw new ValidationFailedError('encrypt_type must be aes or absent');
 
@@ -93,7 +96,7 @@ export class PushRequestVerifier {
     const text = crypto.decrypt(encrypt);
     const message = parseInner(text);
     const mode: PushMode = Object.keys(outer).some((k) => !['ToUserName', 'Encrypt'].includes(k.trim())) ? 'compatible' : 'safe';
-    return { mode, format, message };
+    return { mode, format, message, signature };
   }
 }
 

@@ -6,7 +6,8 @@
 module.exports = async function* testTimings(source) {
   const timings = {};
   for await (const event of source) {
-    if ((event.type === 'test:pass' || event.type === 'test:fail') && event.data.nesting === 0) {
+    // Nesting 0 also holds the processes' entries (a timed-out one fails as a whole): only the files count.
+    if ((event.type === 'test:pass' || event.type === 'test:fail') && event.data.nesting === 0 && event.data.name.endsWith('.ts')) {
       timings[event.data.name] = Math.round(event.data.details.duration_ms);
     }
   }

@@ -175,7 +175,8 @@ async function main() {
     [
       '--test',
       '--test-concurrency=3',
-      '--test-timeout=120000',
+      // A guard against a process that never ends (a handle left open); each file has its own bound below.
+      `--test-timeout=${FILE_TIMEOUT_MS * Math.max(...shards.map((s) => s.length))}`,
       '--test-reporter=tap',
       '--test-reporter-destination=stdout',
       `--test-reporter=${join(__dirname, 'test-timings-reporter.js')}`,
@@ -195,6 +196,12 @@ async function main() {
 
 /** How many processes share the test files (three run at once). */
 const SHARDS = 6;
+/**
+ * How long one test file may run: a guard against a hang, not a measure of speed (the longest file takes
+ * about 30 s on a quiet machine). It bounds each file, not each process: a process runs several files one
+ * after another, and on a busy machine their sum passed a per-process bound of this size.
+ */
+const FILE_TIMEOUT_MS = 120_000;
 /** Each file's last duration, kept between runs to share the files out evenly. */
 const TIMINGS_FILE = join(root, '.data', 'test-timings.json');
 
@@ -242,7 +249,7 @@ function shardFiles(files, timings, count) {
  */
 function shardSource(files) {
   const lines = ["'use strict';", "const { describe } = require('node:test');"];
-  for (const file of files) lines.push(`describe(${JSON.stringify(sourceName(file))}, () => require(${JSON.stringify(file)}));`);
+  for (const file of files) lines.push(`describe(${JSON.stringify(sourceName(file))}, { timeout: ${FILE_TIMEOUT_MS} }, () => require(${JSON.stringify(file)}));`);
   return lines.join('\n') + '\n';
 }
 

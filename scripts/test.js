@@ -175,8 +175,9 @@ async function main() {
     [
       '--test',
       '--test-concurrency=3',
-      // A guard against a process that never ends (a handle left open); each file has its own bound below.
-      `--test-timeout=${FILE_TIMEOUT_MS * Math.max(...shards.map((s) => s.length))}`,
+      // A guard against a process that never ends (a handle left open); each file has its own bound
+      // below, which comes first and names the file.
+      `--test-timeout=${FILE_TIMEOUT_MS * (Math.max(...shards.map((s) => s.length)) + 1)}`,
       '--test-reporter=tap',
       '--test-reporter-destination=stdout',
       `--test-reporter=${join(__dirname, 'test-timings-reporter.js')}`,

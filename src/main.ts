@@ -54,13 +54,17 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received: finishing in-flight requests, then stopping`);
+    const started = Date.now();
     const timer = setTimeout(() => {
       logger.error('shutdown took too long, exiting');
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     running.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info(`stopped in ${Date.now() - started} ms`);
+        process.exit(0);
+      },
       (err) => {
         logger.error({ err: { message: (err as Error).message } }, 'shutdown failed');
         process.exit(1);

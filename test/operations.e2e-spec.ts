@@ -180,6 +180,9 @@ describe('operations', () => {
       assert.ok(answers.every((a) => typeof a.body.token === 'string'));
       assert.equal(await server.exited, 0, server.output());
       assert.match(server.output(), /SIGTERM received/);
+      // The last line says it stopped, after every request's line.
+      const lines = server.output().trim().split('\n');
+      assert.match(lines[lines.length - 1], /"msg":"stopped in \d+ ms"/, server.output());
       // The log's last batch, still in memory when the process exits, is written: each login's line is there.
       const loginLines = server
         .output()

@@ -52,6 +52,9 @@ export class DatabaseModule {
             idleTimeoutMillis: 30_000,
             keepAlive: true,
             statement_timeout: settings.statementTimeoutMs,
+            // The same bound on the client's side: a server that falls silent (a dropped network
+            // path: no reset ever arrives) cannot cancel anything, and the connection is destroyed.
+            query_timeout: settings.statementTimeoutMs,
           }),
         },
       ],

@@ -3,6 +3,11 @@ import { Pool, type PoolClient, type PoolConfig } from 'pg';
 
 export const PG_POOL_CONFIG = Symbol('PG_POOL_CONFIG');
 
+/** pg's error for a statement that got no answer within `query_timeout` (the client's own timer). */
+export function isReadTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Query read timeout';
+}
+
 /** Runs statements: the pool (each on any connection) or one transaction's connection. */
 export interface SqlExecutor {
   rows<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
@@ -26,7 +31,8 @@ class TransactionSql implements SqlExecutor {
  * Plain SQL on a pg pool of the application's own (documented `pg` API). Repositories use it for
  * their statements; TypeORM keeps its own small pool for migrations and the health check.
  * Every connection has `statement_timeout` set, so no request waits on a lock or a slow query longer
- * than that, and TCP keepalive, so a vanished server is noticed.
+ * than that, the same `query_timeout` on the client's side, so a server that falls silent cannot hold
+ * a request either, and TCP keepalive.
  */
 @Injectable()
 export class Sql implements OnApplicationShutdown, SqlExecutor {
@@ -64,11 +70,28 @@ export class Sql implements OnApplicationShutdown, SqlExecutor {
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackFailed: Error) => (broken = rollbackFailed));
+      // A statement that got no answer in time leaves a connection that may never answer again.
+      if (isReadTimeout(err)) broken = err as Error;
+      else await client.query('ROLLBACK').catch((rollbackFailed: Error) => (broken = rollbackFailed));
       throw err;
     } finally {
       // A connection whose rollback failed is in an unknown state: destroyed, not reused.
       client.release(broken);
+    }
+  }
+
+  /**
+   * Resolves when a connection of the pool answers a statement within `timeoutMs` (checkout included),
+   * rejects otherwise. A statement that lost the race still ends by `query_timeout`, and its
+   * connection with it.
+   */
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)));
+    try {
+      await Promise.race([this.pool.query('SELECT 1'), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

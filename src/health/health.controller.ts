@@ -1,11 +1,12 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheckService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/decorators/public.decorator';
 import { POLLED_ROUTE } from '../common/http/request-logging';
 import { CacheHealthIndicator } from './cache.health';
+import { DatabaseHealthIndicator } from './database.health';
 
 /** Load balancers poll health often: one real check per second at most, shared by every caller. */
 const CHECK_INTERVAL_MS = 1000;
@@ -23,7 +24,7 @@ export class HealthController {
 
   constructor(
     private readonly health: HealthCheckService,
-    private readonly db: TypeOrmHealthIndicator,
+    private readonly db: DatabaseHealthIndicator,
     private readonly cache: CacheHealthIndicator,
   ) {}
 
@@ -47,7 +48,7 @@ export class HealthController {
 
   private async run(): Promise<HealthAnswer> {
     try {
-      const result = await this.health.check([() => this.db.pingCheck('database', { timeout: 1500 }), () => this.cache.isHealthy('cache')]);
+      const result = await this.health.check([() => this.db.isHealthy('database'), () => this.cache.isHealthy('cache')]);
       return { status: 200, body: { status: result.status, info: result.info } };
     } catch (err) {
       const details = (err as { getResponse?: () => { error?: object } }).getResponse?.();

@@ -99,7 +99,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   for (const e of errorChain(err)) {
     if ((typeof e.code === 'string' && DB_UNAVAILABLE.has(e.code)) || (typeof e.code === 'string' && e.code.startsWith('53') && typeof e.severity === 'string')) return true;
     const msg = String(e.message ?? '');
-    if (/Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(msg)) return true;
+    if (
+      /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end|^Query read timeout$/i.test(msg)
+    )
+      return true;
   }
   return false;
 }

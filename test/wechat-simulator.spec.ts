@@ -16,6 +16,7 @@ import {
 } from '../src/sandbox/wechat-simulator';
 import { startWechatSimulatorServer } from '../src/sandbox/wechat-simulator.server';
 import { FaultyWechatSimulator } from './support/faulty-wechat-simulator';
+import { PLACEHOLDER_AVATAR_URL, PLACEHOLDER_NICKNAME } from '../src/wechat/wechat-login.service';
 
 const APP_ID = 'wx1234567890abcdef';
 const SECRET = 'sim-secret-0123456789abcdef0123456';
@@ -127,7 +128,7 @@ describe('login codes and jscode2session', () => {
       city: 'Shenzhen',
       province: 'Guangdong',
       country: 'China',
-      avatarUrl: '',
+      avatarUrl: PLACEHOLDER_AVATAR_URL,
     });
 
     const decrypted = decrypt(body.session_key, issued.encryptedData, issued.iv);
@@ -142,13 +143,13 @@ describe('login codes and jscode2session', () => {
     const sim = newSim();
     const issued = sim.issueLoginCode({ openId: 'oFixedOpenId000000000000000', unionId: 'oUnion000000000000000000000' });
     assert.deepEqual(JSON.parse(issued.rawData), {
-      nickName: 'WeChat User',
+      nickName: PLACEHOLDER_NICKNAME,
       gender: 0,
       language: 'zh_CN',
       city: '',
       province: '',
       country: '',
-      avatarUrl: '',
+      avatarUrl: PLACEHOLDER_AVATAR_URL,
     });
     const body = await exchange(sim, issued.code);
     assert.equal(body.openid, 'oFixedOpenId000000000000000');

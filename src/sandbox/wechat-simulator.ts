@@ -27,6 +27,7 @@ import {
   type SimRequest,
   type SimResponse,
 } from './wechat-wire';
+import { PLACEHOLDER_AVATAR_URL, PLACEHOLDER_NICKNAME } from '../wechat/wechat-login.service';
 import { encryptWithSessionKey, hmacSha256Hex, newOpenId, sha1Hex, newSessionKey, newTraceId, parsePhoneNumber, randomAlnum, type EncryptedPayload, type PhoneInfo } from './wechat-data';
 // The simulator's users import the wire format and WeChat's data helpers from here too.
 export * from './wechat-wire';
@@ -194,14 +195,15 @@ export class WechatSimulator {
       used: false,
     });
 
+    // What WeChat answers wx.getUserInfo with since 2022 unless the test asks for a profile: placeholders.
     const profile = {
-      nickName: input.nickName ?? 'WeChat User',
+      nickName: input.nickName ?? PLACEHOLDER_NICKNAME,
       gender: input.gender ?? 0,
       language: 'zh_CN',
       city: input.city ?? '',
       province: input.province ?? '',
       country: input.country ?? '',
-      avatarUrl: input.avatarUrl ?? '',
+      avatarUrl: input.avatarUrl ?? PLACEHOLDER_AVATAR_URL,
     };
     const rawData = JSON.stringify(profile);
     const signature = sha1Hex(rawData + sessionKey);

@@ -11,9 +11,11 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../src/bootstrap';
 import { ConfigError } from '../src/config/configuration';
 import { databaseIdentity } from '../src/database/database-identity';
+import { DatabaseNotifications } from '../src/database/database-notifications';
 import { MIGRATIONS } from '../src/database/migrations';
 import { encryptWithSessionKey } from '../src/sandbox/wechat-simulator';
 import { SessionKeyStore } from '../src/session-keys/session-key.store';
+import { TokenRevocations } from '../src/users/token-revocations';
 import { PLACEHOLDER_AVATAR_URL, PLACEHOLDER_NICKNAME } from '../src/wechat/wechat-login.service';
 import { startTestApp, TEST_APPID, TEST_JWT_SECRET, type HttpAnswer, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -195,6 +197,21 @@ describe('revoked tokens stay revoked whatever the cache holds', () => {
     assert.equal((await b.request('GET', '/users/me', { token })).status, 401);
   });
 
+  test('the other instance learns of a logout at its commit, not at its next poll', async () => {
+    const login = await a.login({ openId: newOpenId() }, 'code');
+    const token = login.body.token;
+    assert.equal((await b.request('GET', '/users/me', { token })).status, 200, 'b caches the user');
+    // b stops polling: from now on only the database's notification can tell it.
+    const polls = b.running.app.get(TokenRevocations);
+    polls.onModuleDestroy();
+    try {
+      assert.equal((await a.request('POST', '/auth/logout', { token })).status, 204);
+      assert.ok(await eventually(async () => (await b.request('GET', '/users/me', { token })).status === 401, 5000), 'b refuses the revoked token');
+    } finally {
+      await polls.onApplicationBootstrap();
+    }
+  });
+
   test('a deleted account: every instance refuses its tokens, and a re-login works everywhere', async () => {
     const openId = newOpenId();
     const login = await a.login({ openId }, 'code');
@@ -207,6 +224,16 @@ describe('revoked tokens stay revoked whatever the cache holds', () => {
     assert.equal(again.body.user.id, login.body.user.id, 'same account, reactivated');
     assert.equal((await b.request('GET', '/users/me', { token: again.body.token })).status, 200);
     assert.equal((await b.request('GET', '/users/me', { token })).status, 401, 'the old token stays refused');
+  });
+
+  // Last: b's notifications stay off.
+  test('while the notifications are down, the poll still brings a logout to the other instance', async () => {
+    await b.running.app.get(DatabaseNotifications).onModuleDestroy();
+    const login = await a.login({ openId: newOpenId() }, 'code');
+    const token = login.body.token;
+    assert.equal((await b.request('GET', '/users/me', { token })).status, 200);
+    assert.equal((await a.request('POST', '/auth/logout', { token })).status, 204);
+    assert.ok(await eventually(async () => (await b.request('GET', '/users/me', { token })).status === 401, 5000), 'b refuses the revoked token');
   });
 });
 
@@ -239,6 +266,28 @@ describe('revocation survives Redis losing or rolling back a value', { skip: RED
     assert.equal((await app.request('GET', '/users/me', { token })).status, 401);
     await redis.del(key);
     assert.equal((await app.request('GET', '/users/me', { token })).status, 401, 'a lost value is read again from the database');
+  });
+
+  test('Redis rolled back right after a logout on another instance: this one refuses the token without waiting for its poll', async () => {
+    const other = await startTestApp({ db: app.db, env: { REDIS_URL: REDIS_URL!, WECHAT_API_BASE_URL: app.wechatUrl } });
+    const polls = app.running.app.get(TokenRevocations);
+    try {
+      const login = await app.login({ openId: newOpenId() }, 'code');
+      const { token, user } = login.body;
+      assert.equal((await app.request('GET', '/users/me', { token })).status, 200);
+      const key = `wxlogin:v:${databaseIdentity(app.db.url)}:u2:${user.id}`;
+      const snapshot = await redis.get(key);
+      assert.ok(snapshot, 'the user is cached in Redis');
+      // This instance stops polling: only the database's notification can tell it.
+      polls.onModuleDestroy();
+      assert.equal((await other.request('POST', '/auth/logout', { token })).status, 204);
+      await redis.set(key, snapshot!, { expiration: { type: 'PX', value: 600_000 } });
+      assert.ok(await eventually(async () => (await app.request('GET', '/users/me', { token })).status === 401, 5000), 'the revoked token is refused');
+      assert.equal(await redis.get(key), snapshot, 'although Redis still holds the version from before the logout');
+    } finally {
+      await polls.onApplicationBootstrap();
+      await other.close();
+    }
   });
 });
 

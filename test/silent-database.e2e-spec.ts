@@ -54,8 +54,8 @@ describe('a database that goes silent (the network path drops packets: no reset 
       assert.equal(unhealthy.status, 503, 'a pool that cannot answer is not healthy');
       // The avatar cache trusts deletions only while their listener's connection answers.
       assert.ok(
-        app.logLines.some((l) => l.includes('avatar deletion listener lost its connection')),
-        'the silent listener connection was noticed',
+        app.logLines.some((l) => l.includes('database notifications lost their connection')),
+        'the silent notifications connection was noticed',
       );
 
       // New connections get through again; the silenced ones never will.

@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Sql } from '../database/sql';
-import { AvatarDeletions } from './avatar-deletions';
+import { DatabaseNotifications } from '../database/database-notifications';
 import type { ProcessedAvatar } from './avatar-image.processor';
 
 /**
  * Recently served images are kept in memory: an image never changes under its id, and a deletion
- * anywhere reaches every instance at once (AvatarDeletions). The TTL only bounds how long an
- * unpopular image takes memory.
+ * anywhere reaches every instance at once (a trigger on every delete notifies AVATAR_DELETED_CHANNEL,
+ * whichever code path or SQL did it). The TTL only bounds how long an unpopular image takes memory.
  */
 const SERVED_TTL_MS = 60_000;
+/** The channel the `avatar_image` delete trigger notifies, with the image id as payload. */
+const AVATAR_DELETED_CHANNEL = 'avatar_image_deleted';
 /** Memory for recently served images in one instance. */
 const SERVED_MAX_BYTES = 8 * 1024 * 1024;
 
@@ -31,9 +33,10 @@ export class AvatarStore {
 
   constructor(
     private readonly sql: Sql,
-    private readonly deletions: AvatarDeletions,
+    private readonly deletions: DatabaseNotifications,
   ) {
-    deletions.onDeleted((id) => (id === undefined ? this.forgetAll() : this.forget(id)));
+    // Undefined: deletions may have been missed, and `deletions.live` is false until they cannot be.
+    deletions.subscribe(AVATAR_DELETED_CHANNEL, (id) => (id === undefined ? this.forgetAll() : this.forget(id)));
   }
 
   static isId(id: string): boolean {
@@ -75,7 +78,7 @@ export class AvatarStore {
     return image;
   }
 
-  /** Drops images this instance just deleted (other instances hear of it through AvatarDeletions). */
+  /** Drops images this instance just deleted (other instances hear of it from the database). */
   evict(ids: (string | null | undefined)[]): void {
     for (const id of ids) if (id) this.forget(id);
   }

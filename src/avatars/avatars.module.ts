@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AvatarDeletions } from './avatar-deletions';
 import { AvatarImageProcessor } from './avatar-image.processor';
 import { AvatarStore } from './avatar.store';
 import { AvatarsController } from './avatars.controller';
@@ -7,7 +6,7 @@ import { AvatarsController } from './avatars.controller';
 /** Uploaded avatars: re-encoding, storage in PostgreSQL, and the public `GET /avatars/{id}`. */
 @Module({
   controllers: [AvatarsController],
-  providers: [AvatarImageProcessor, AvatarStore, AvatarDeletions],
+  providers: [AvatarImageProcessor, AvatarStore],
   exports: [AvatarImageProcessor, AvatarStore],
 })
 export class AvatarsModule {}

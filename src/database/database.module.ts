@@ -6,6 +6,7 @@ import { WechatIdentity } from '../users/wechat-identity.entity';
 import { WechatUser } from '../users/wechat-user.entity';
 import { MigrationRunner } from './migration-runner';
 import { DATABASE_IDENTITY, databaseIdentity } from './database-identity';
+import { DatabaseNotifications } from './database-notifications';
 import { PG_POOL_CONFIG, Sql } from './sql';
 import { MIGRATIONS } from './migrations';
 
@@ -42,6 +43,7 @@ export class DatabaseModule {
         { provide: DATABASE_IDENTITY, useValue: databaseIdentity(url) },
         MigrationRunner,
         Sql,
+        { provide: DatabaseNotifications, useFactory: () => new DatabaseNotifications(url) },
         {
           provide: PG_POOL_CONFIG,
           inject: [getConfigToken('database')],
@@ -58,7 +60,7 @@ export class DatabaseModule {
           }),
         },
       ],
-      exports: [Sql, DATABASE_IDENTITY],
+      exports: [Sql, DatabaseNotifications, DATABASE_IDENTITY],
     };
   }
 }

@@ -1,9 +1,12 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectJwtSettings } from '../config/config.module';
 import type { JwtSettings } from '../config/configuration';
+import { DatabaseNotifications } from '../database/database-notifications';
 import { WechatUserRepository } from './wechat-user.repository';
 
 const POLL_EVERY_MS = 1000;
+/** Notified by a trigger on every raised `token_version`, as `<id>:<token_version>`. */
+const REVOKED_CHANNEL = 'wechat_user_revoked';
 /** Revocations committed late (a transaction that began before its neighbours) are still seen. */
 const OVERLAP_MS = 10_000;
 /** ~50 bytes each: bounded so an instance's memory stays small whatever the revocation rate. */
@@ -14,7 +17,8 @@ const MAX_TRACKED = 200_000;
  * every instance. The shared cache answers token checks quickly, but a cache can lose or roll back a
  * value (Redis restarted from an older snapshot, a write that failed after the database committed);
  * this floor, taken from the database itself, keeps a revoked token refused whatever the cache holds.
- * It covers the tokens' lifetime at start, then polls once a second for new revocations.
+ * It covers the tokens' lifetime at start; then every revocation is notified to every instance at
+ * commit, and a poll once a second covers the times the notifications' connection is down.
  */
 @Injectable()
 export class TokenRevocations implements OnApplicationBootstrap, OnModuleDestroy {
@@ -27,8 +31,15 @@ export class TokenRevocations implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     private readonly users: WechatUserRepository,
     @InjectJwtSettings() jwt: JwtSettings,
+    notifications: DatabaseNotifications,
   ) {
     this.since = new Date(Date.now() - jwt.expiresInSeconds * 1000);
+    notifications.subscribe(REVOKED_CHANNEL, (payload) => {
+      // Undefined: some may have been missed while the connection was down; the poll reads them.
+      if (payload === undefined) return void this.poll().catch((err) => this.failed(err));
+      const [id, version] = payload.split(':').map(Number);
+      if (Number.isSafeInteger(id) && Number.isSafeInteger(version)) this.record(id, version);
+    });
   }
 
   /** The lowest version a token of this user may carry, if a revocation of theirs is known here. */

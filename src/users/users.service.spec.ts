@@ -6,6 +6,7 @@ import type { UserDto } from './dto/user.dto';
 import type { Sql } from '../database/sql';
 import type { IdentityLinker } from './identity-linker';
 import { TokenRevocations } from './token-revocations';
+import { DatabaseNotifications } from '../database/database-notifications';
 import type { WechatIdentityRepository } from './wechat-identity.repository';
 import { UsersService } from './users.service';
 import type { UserRecord, WechatUserRepository } from './wechat-user.repository';
@@ -52,7 +53,7 @@ test('a revocation that reached the database is not reported as failed when the 
   cache.down = false;
   await cache.put('u2:7', before.revision, before, 60_000); // the cache holds version 0
   cache.down = true;
-  const revocations = new TokenRevocations(repository, { secret: 'x', expiresInSeconds: 3600, generated: false });
+  const revocations = new TokenRevocations(repository, { secret: 'x', expiresInSeconds: 3600, generated: false }, new DatabaseNotifications('postgres://unused'));
   const users = new UsersService(
     repository,
     cache,

@@ -9,6 +9,7 @@ import { SessionKeysPerApp1764410000000 } from './1764410000000-session-keys-per
 import { UserIdentitiesFunction1764420000000 } from './1764420000000-user-identities-function';
 import { ContentCheckAskedAs1764500000000 } from './1764500000000-content-check-asked-as';
 import { CreateWechatPushSignature1764510000000 } from './1764510000000-create-wechat-push-signature';
+import { NotifyTokenRevocations1764520000000 } from './1764520000000-notify-token-revocations';
 
 /** Every migration, in order. Listed explicitly so the compiled app never depends on file globs. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   UserIdentitiesFunction1764420000000,
   ContentCheckAskedAs1764500000000,
   CreateWechatPushSignature1764510000000,
+  NotifyTokenRevocations1764520000000,
 ];

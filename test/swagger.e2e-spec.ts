@@ -8,17 +8,88 @@ type Doc = {
   paths: Record<string, Record<string, any>>;
   components: { schemas?: Record<string, any>; securitySchemes?: Record<string, any> };
   security?: Record<string, string[]>[];
+  servers?: unknown[];
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'];
 
-/** Resolves `#/components/schemas/X` references (one level is enough for error bodies). */
+/**
+ * Resolves `#/components/schemas/X` references, and merges an `allOf` into one schema (later parts
+ * narrow a property of earlier ones, as a route's error codes narrow the shared ErrorResponse).
+ */
 function resolve(doc: Doc, schema: any): any {
   if (schema?.$ref) {
     const name = String(schema.$ref).replace('#/components/schemas/', '');
-    return doc.components.schemas?.[name];
+    return resolve(doc, doc.components.schemas?.[name]);
+  }
+  if (Array.isArray(schema?.allOf)) {
+    const parts = schema.allOf.map((part: any) => resolve(doc, part));
+    const properties: Record<string, any> = {};
+    for (const part of parts) for (const [name, prop] of Object.entries<any>(part?.properties ?? {})) properties[name] = { ...properties[name], ...prop };
+    return { ...schema, allOf: undefined, properties, required: [...new Set(parts.flatMap((p: any) => p?.required ?? []))] };
   }
   return schema;
+}
+
+/** Every operation of the document, with its method and path. */
+function operations(doc: Doc): { method: string; path: string; op: any }[] {
+  return Object.entries(doc.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((method) => ({ method, path, op: item[method] })));
+}
+
+/** Whether a schema is the shared ErrorResponse: a reference to it, or an `allOf` that starts with one. */
+function isErrorResponse(schema: any): boolean {
+  return schema?.$ref === '#/components/schemas/ErrorResponse' || schema?.allOf?.[0]?.$ref === '#/components/schemas/ErrorResponse';
+}
+
+/** The routes anyone may call (`@Public()`), in sandbox mode (where every route is mounted). */
+const PUBLIC_ROUTES = [
+  'post /wechat/login',
+  'get /avatars/{id}',
+  'get /health',
+  'get /wechat/push',
+  'post /wechat/push',
+  'get /wechat/push/{appId}',
+  'post /wechat/push/{appId}',
+  'post /sandbox/wx-login',
+  'post /sandbox/phone-code',
+  'post /sandbox/push',
+];
+
+/** Every error response of the document refers to the one ErrorResponse schema (both documents: with credentials, in sandbox mode). */
+function assertSharedErrorResponse(doc: Doc): void {
+  const shared = doc.components.schemas?.ErrorResponse;
+  assert.ok(shared, 'components.schemas.ErrorResponse is missing');
+  assert.deepEqual([...(shared.required ?? [])].sort(), ['code', 'message', 'statusCode']);
+  assert.equal(shared.properties.statusCode.type, 'integer');
+  assert.equal(shared.properties.code.type, 'string');
+  assert.equal(shared.properties.message.type, 'string');
+  for (const [name, prop] of Object.entries<any>(shared.properties)) {
+    assert.ok(prop.description, `ErrorResponse.${name} has no description`);
+    assert.ok(prop.example !== undefined, `ErrorResponse.${name} has no example`);
+  }
+  for (const { method, path, op } of operations(doc)) {
+    const name = `${method.toUpperCase()} ${path}`;
+    for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
+      if (!/^[45]\d\d$/.test(status)) continue;
+      const schema = response.content?.['application/json']?.schema;
+      assert.ok(isErrorResponse(schema), `${name} ${status} does not refer to ErrorResponse: ${JSON.stringify(response.content)}`);
+    }
+  }
+}
+
+/** Public operations say `security: []`, guarded ones need the bearer token; no empty `servers` list. */
+function assertSecurity(doc: Doc, bearerNames: string[]): void {
+  for (const { method, path, op } of operations(doc)) {
+    const name = `${method.toUpperCase()} ${path}`;
+    const isPublic = PUBLIC_ROUTES.includes(`${method} ${path}`);
+    if (isPublic) assert.deepEqual(op.security, [], `${name} is public but says security ${JSON.stringify(op.security)}`);
+    else
+      assert.ok(
+        effectiveSecurity(doc, op).some((req) => bearerNames.some((n) => n in req)),
+        `${name} is guarded but does not declare bearer`,
+      );
+  }
+  assert.ok(doc.servers === undefined || doc.servers.length > 0, `servers is an empty list: ${JSON.stringify(doc.servers)}`);
 }
 
 /** The security requirements that apply to an operation: its own, else the document's. */
@@ -121,6 +192,14 @@ describe('OpenAPI documentation (credentials configured: no sandbox)', () => {
     }
   });
 
+  test('every error response refers to the one ErrorResponse schema', () => {
+    assertSharedErrorResponse(doc);
+  });
+
+  test('public operations say security: [], guarded ones bearer; no empty servers list', () => {
+    assertSecurity(doc, bearerNames);
+  });
+
   test('GET /health really answers without a token (matches its documentation)', async () => {
     const res = await app.request('GET', '/health');
     assert.equal(res.status, 200);
@@ -208,9 +287,57 @@ describe('OpenAPI documentation in sandbox mode (no WeChat credentials)', () => 
       const security = effectiveSecurity(doc, op);
       assert.ok(security.length === 0 || security.some((r) => Object.keys(r).length === 0), `${path} is marked as needing a token: ${JSON.stringify(security)}`);
     }
+    for (const route of PUBLIC_ROUTES) {
+      const [method, path] = route.split(' ');
+      assert.ok(doc.paths[path]?.[method], `${route} is not documented in sandbox mode`);
+    }
+    const bearerNames = Object.entries(doc.components?.securitySchemes ?? {})
+      .filter(([, s]) => s.type === 'http' && String(s.scheme).toLowerCase() === 'bearer')
+      .map(([name]) => name);
+    assertSharedErrorResponse(doc);
+    assertSecurity(doc, bearerNames);
     const res = await fetch(`${baseUrl}/sandbox/wx-login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 200);
     const issued = (await res.json()) as { code?: unknown };
     assert.equal(typeof issued.code, 'string');
+  });
+
+  describe('the document in detail (sandbox mode: every route mounted)', () => {
+    let doc: Doc;
+    before(async () => {
+      doc = (await (await fetch(`${baseUrl}/docs-json`)).json()) as Doc;
+    });
+
+    test('GET /health: 200 and 503 have schemas', () => {
+      const responses = doc.paths['/health'].get.responses;
+      const ok = resolve(doc, responses['200'].content['application/json'].schema);
+      assert.equal(ok.properties.status.type, 'string');
+      const down = resolve(doc, responses['503'].content['application/json'].schema);
+      for (const field of ['statusCode', 'code', 'message', 'status', 'error']) assert.ok(down.properties[field], `503 lacks ${field}`);
+    });
+
+    test('413 and 415 are documented on every route that reads a body (Fastify answers them before any route code)', () => {
+      for (const { method, path, op } of operations(doc)) {
+        if (!['post', 'put', 'patch', 'delete'].includes(method)) continue;
+        for (const status of ['413', '415']) assert.ok(op.responses[status], `${method.toUpperCase()} ${path} does not document ${status}`);
+      }
+    });
+
+    test('POST /wechat/phone takes exactly one of { code } and { encryptedData, iv }', () => {
+      const schema = doc.paths['/wechat/phone'].post.requestBody.content['application/json'].schema;
+      assert.deepEqual(
+        schema.oneOf?.map((s: any) => s.required),
+        [['code'], ['encryptedData', 'iv']],
+      );
+      const fields = resolve(doc, schema);
+      for (const field of ['code', 'encryptedData', 'iv']) assert.ok(fields.properties[field]?.description, field);
+    });
+  });
+
+  test('the bodies the document says fail do fail as documented: 413 and 415 on a route that takes no body', async () => {
+    const big = await fetch(`${baseUrl}/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'a'.repeat(70_000) }) });
+    assert.equal(big.status, 413);
+    const text = await fetch(`${baseUrl}/auth/logout`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    assert.equal(text.status, 415);
   });
 });

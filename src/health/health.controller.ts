@@ -34,9 +34,35 @@ export class HealthController {
     summary: 'Liveness and readiness: 503 when the database or the cache cannot be reached',
     description: 'Checked at most once a second; every caller in that second gets the same answer.',
   })
-  @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' }, cache: { status: 'up' } } } } })
+  @ApiOkResponse({
+    description: 'The database and the cache answer',
+    schema: {
+      type: 'object',
+      required: ['status', 'info'],
+      properties: {
+        status: { type: 'string', enum: ['ok'], description: 'Always `ok` with 200' },
+        info: { type: 'object', description: 'Each checked dependency and its state', additionalProperties: { type: 'object', properties: { status: { type: 'string', enum: ['up'] } } } },
+      },
+      example: { status: 'ok', info: { database: { status: 'up' }, cache: { status: 'up' } } },
+    },
+  })
   @ApiServiceUnavailableResponse({
-    schema: { example: { statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: 'database is down', status: 'error', error: { database: { status: 'down' } } } },
+    description: 'SERVICE_UNAVAILABLE: the database or the cache does not answer',
+    schema: {
+      allOf: [
+        { $ref: '#/components/schemas/ErrorResponse' },
+        {
+          type: 'object',
+          required: ['status', 'error'],
+          properties: {
+            code: { type: 'string', enum: ['SERVICE_UNAVAILABLE'] },
+            status: { type: 'string', enum: ['error'], description: 'Always `error` with 503' },
+            error: { type: 'object', description: 'Each dependency that is down, and its state', additionalProperties: { type: 'object', properties: { status: { type: 'string', enum: ['down'] } } } },
+          },
+        },
+      ],
+      example: { statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: 'database is down', status: 'error', error: { database: { status: 'down' } } },
+    },
   })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<object> {
     const now = Date.now();

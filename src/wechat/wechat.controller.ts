@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Public } from '../auth/decorators/public.decorator';
@@ -66,8 +66,10 @@ export class WechatController {
     description:
       "Either `{ code }` from the getPhoneNumber button (current API, needs the server access token) or `{ encryptedData, iv }` (legacy, decrypted with the session_key of this user's last login). The number is saved as the user's `mobile`.",
   })
+  @ApiExtraModels(PhoneNumberRequest)
   @ApiBody({
-    type: PhoneNumberRequest,
+    // The DTO's fields, in exactly one of its two forms.
+    schema: { allOf: [{ $ref: getSchemaPath(PhoneNumberRequest) }], oneOf: [{ required: ['code'] }, { required: ['encryptedData', 'iv'] }] },
     examples: {
       code: { summary: 'Current API: the button code', value: { code: 'e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144' } },
       legacy: {

@@ -1,5 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { documentPublicOperations } from './api-public.decorator';
+import { documentBodyErrors } from './document-body-errors';
+import { ErrorResponse } from './error-response.dto';
 
 /** Where Swagger UI lives; its assets are below it and the documents beside it (`/docs-json`). */
 export const DOCS_PATH = '/docs';
@@ -25,9 +28,15 @@ export function setupSwagger(app: INestApplication, { sandbox, enabled }: { sand
       ].join('\n\n'),
     )
     .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `token` of POST /wechat/login' });
-  const document = SwaggerModule.createDocument(app, builder.build());
-  // Bearer on every operation by default; public routes are listed without it below.
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `token` of POST /wechat/login' })
+    // Every route is guarded unless `@Public()`, as the global guard has it; public ones say `security: []`.
+    .addSecurityRequirements('bearer');
+  const config = builder.build();
+  // No `servers`: clients use the document's own origin (an empty list is invalid to some linters).
+  delete config.servers;
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponse] });
+  documentPublicOperations(document);
+  documentBodyErrors(document);
   SwaggerModule.setup(DOCS_PATH.slice(1), app, document, {
     jsonDocumentUrl: `${DOCS_PATH.slice(1)}-json`,
     yamlDocumentUrl: `${DOCS_PATH.slice(1)}-yaml`,

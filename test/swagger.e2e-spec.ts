@@ -308,6 +308,23 @@ describe('OpenAPI documentation in sandbox mode (no WeChat credentials)', () => 
       doc = (await (await fetch(`${baseUrl}/docs-json`)).json()) as Doc;
     });
 
+    test('every schema and every property of it has a description; every property an example or a schema to show', () => {
+      for (const [name, schema] of Object.entries<any>(doc.components.schemas ?? {})) {
+        assert.ok(typeof schema.description === 'string' && schema.description.length > 0, `schema ${name} has no description`);
+        for (const [prop, def] of Object.entries<any>(schema.properties ?? {})) {
+          assert.ok(typeof def.description === 'string' && def.description.length > 0, `${name}.${prop} has no description`);
+          assert.ok(def.example !== undefined || def.$ref || def.allOf, `${name}.${prop} has no example`);
+        }
+      }
+    });
+
+    test('PATCH /users/me: each field may be null (clears it), and the body may be left out', () => {
+      const op = doc.paths['/users/me'].patch;
+      assert.equal(op.requestBody.required, false);
+      const schema = resolve(doc, op.requestBody.content['application/json'].schema);
+      for (const field of ['nickname', 'avatarUrl', 'gender', 'country', 'province', 'city']) assert.equal(schema.properties[field].nullable, true, `${field} is not nullable`);
+    });
+
     test('GET /health: 200 and 503 have schemas', () => {
       const responses = doc.paths['/health'].get.responses;
       const ok = resolve(doc, responses['200'].content['application/json'].schema);

@@ -18,8 +18,8 @@ export interface User {
   mobileVerifiedAt: string | null;
   createdAt: string;
   updatedAt: string;
-  /** With several mini programs on one account: this person's openid in each. */
-  identities?: { appId: string; openId: string }[];
+  /** This person's openid in each mini program it logged in to, oldest first (always sent). */
+  identities: { appId: string; openId: string }[];
 }
 
 /** `POST /wechat/login`. */

@@ -56,6 +56,8 @@ export class ProfileController {
       'Any subset of the fields; `null` clears a field. A new `nickname` (from `<input type="nickname">`) first passes WeChat\'s text check (`msg_sec_check`): risky → 400 CONTENT_RISKY and nothing is stored. ' +
       "A new `avatarUrl` goes to WeChat's image check: it is answered with `avatarPending: true` and becomes `avatarUrl` when the verdict passes.",
   })
+  // No body at all is no change: the body is optional.
+  @ApiBody({ type: UpdateUserDto, required: false })
   @ApiOkResponse({ type: UserDto })
   @ApiErrorResponses('VALIDATION_FAILED', 'CONTENT_RISKY', 'UNAUTHORIZED', 'WECHAT_RATE_LIMITED', 'WECHAT_UNAVAILABLE', 'SERVICE_UNAVAILABLE')
   update(@CurrentUser() caller: AuthenticatedUser, @Body() body: UpdateUserDto): Promise<UserDto> {

@@ -1,15 +1,28 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUrl } from 'class-validator';
 import { IsStorableText } from '../../common/validation/is-storable-text';
 
 /** `PATCH /users/me`: any subset of the profile. Lengths are in characters (code points). */
+@ApiSchema({ description: 'Any subset of the profile (or no body: no change). A field left out stays as it is; `null` clears it.' })
 export class UpdateUserDto {
-  @ApiPropertyOptional({ maxLength: 64, example: 'New Nickname' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 64,
+    description: 'The nickname, as `<input type="nickname">` gives it; passes WeChat\'s text check first (risky: 400 CONTENT_RISKY)',
+    example: 'New Nickname',
+  })
   @IsOptional()
   @IsStorableText(64)
-  nickname?: string;
+  nickname?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 500, description: 'An https URL on a named host: no user name or password, no IP address', example: 'https://example.com/avatar.png' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 500,
+    description: "An https URL on a named host (no user name or password, no IP address); goes to WeChat's image check and becomes `avatarUrl` when it passes",
+    example: 'https://example.com/avatar.png',
+  })
   @IsOptional()
   @IsStorableText(500)
   // Shown to other users and fetched by WeChat's image check: credentials would leak to both, and an
@@ -18,25 +31,25 @@ export class UpdateUserDto {
     { protocols: ['https'], require_protocol: true, disallow_auth: true, host_blacklist: [/^[\d.]+$/, /:/] },
     { message: 'avatarUrl must be an https URL on a named host (no user name or password, no IP address)' },
   )
-  avatarUrl?: string;
+  avatarUrl?: string | null;
 
-  @ApiPropertyOptional({ enum: [0, 1, 2], description: '0 unknown, 1 male, 2 female', example: 2 })
+  @ApiPropertyOptional({ type: Number, nullable: true, enum: [0, 1, 2], description: '0 unknown, 1 male, 2 female', example: 2 })
   @IsOptional()
   @IsIn([0, 1, 2], { message: 'gender must be 0, 1 or 2' })
-  gender?: 0 | 1 | 2;
+  gender?: 0 | 1 | 2 | null;
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'China' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, description: 'Country, as the user gives it', example: 'China' })
   @IsOptional()
   @IsStorableText(100)
-  country?: string;
+  country?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'Zhejiang' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, description: 'Province or region', example: 'Zhejiang' })
   @IsOptional()
   @IsStorableText(100)
-  province?: string;
+  province?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'Hangzhou' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, description: 'City', example: 'Hangzhou' })
   @IsOptional()
   @IsStorableText(100)
-  city?: string;
+  city?: string | null;
 }

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsString, Length, ValidateIf } from 'class-validator';
 import { EncryptedDataField, EncryptedDataIvField } from './encrypted-data-fields';
 import { ExcludesFields } from './validators';
@@ -9,6 +9,7 @@ const legacy = (o: PhoneNumberRequest) => o.code === undefined;
  * `POST /wechat/phone`, in one of two forms: `{ code }` from the getPhoneNumber button (current
  * API), or `{ encryptedData, iv }` (legacy, decrypted with the session_key of the last login).
  */
+@ApiSchema({ description: 'Either `{ code }` (current API) or `{ encryptedData, iv }` (legacy), never both' })
 export class PhoneNumberRequest {
   @ApiPropertyOptional({
     description: 'The `code` of the getPhoneNumber button event (current API). Do not combine with encryptedData/iv.',

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsDefined, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { EncryptedDataField, EncryptedDataIvField } from './encrypted-data-fields';
 import { IsStorableText } from '../../common/validation/is-storable-text';
@@ -8,6 +8,7 @@ const withRawData = (o: WechatLoginRequest) => o.rawData !== undefined || o.sign
 const withEncryptedData = (o: WechatLoginRequest) => o.encryptedData !== undefined || o.iv !== undefined;
 
 /** What the mini program sends after `wx.login()` (and optionally `wx.getUserInfo()`). */
+@ApiSchema({ description: 'What the mini program sends after `wx.login()`: the code, and optionally the profile data of `wx.getUserInfo()`' })
 export class WechatLoginRequest {
   @ApiProperty({ description: 'The temporary login code from `wx.login()`: valid once, for 5 minutes', minLength: 1, maxLength: 128, example: '0a3Xk0ll2dCl0e4nGWll2ex1Vd3Xk0lH' })
   @IsString()

@@ -325,6 +325,44 @@ describe('OpenAPI documentation in sandbox mode (no WeChat credentials)', () => 
       for (const field of ['nickname', 'avatarUrl', 'gender', 'country', 'province', 'city']) assert.equal(schema.properties[field].nullable, true, `${field} is not nullable`);
     });
 
+    test('GET /avatars/{id}: only the image is image/jpeg; its errors are JSON', () => {
+      const responses = doc.paths['/avatars/{id}'].get.responses;
+      assert.deepEqual(Object.keys(responses['200'].content), ['image/jpeg']);
+      for (const status of ['404', '503']) assert.deepEqual(Object.keys(responses[status].content), ['application/json'], status);
+    });
+
+    test('response headers: Retry-After on the login 429, ETag and Cache-Control on the avatar, no-store on the login and phone answers', () => {
+      assert.ok(doc.paths['/wechat/login'].post.responses['429'].headers?.['Retry-After'], 'login 429 lacks Retry-After');
+      for (const status of ['200', '304']) {
+        const headers = doc.paths['/avatars/{id}'].get.responses[status].headers ?? {};
+        assert.ok(headers.ETag && headers['Cache-Control'], `avatar ${status} headers: ${JSON.stringify(headers)}`);
+      }
+      for (const [method, path, status] of [
+        ['post', '/wechat/login', '200'],
+        ['post', '/wechat/phone', '200'],
+      ]) {
+        const header = doc.paths[path][method].responses[status].headers?.['Cache-Control'];
+        assert.deepEqual(header?.schema?.enum, ['no-store'], `${method.toUpperCase()} ${path} ${status}: ${JSON.stringify(header)}`);
+      }
+    });
+
+    test('push routes: every query parameter has a type and a description; XML bodies are XML text', () => {
+      for (const [path, item] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/wechat/push'))) {
+        for (const method of ['get', 'post']) {
+          for (const param of item[method].parameters.filter((p: any) => p.in === 'query')) {
+            assert.equal(param.schema?.type, 'string', `${method} ${path} ?${param.name}: ${JSON.stringify(param.schema)}`);
+            assert.ok(param.description, `${method} ${path} ?${param.name} has no description`);
+          }
+        }
+        const content = item.post.requestBody.content;
+        for (const type of ['text/xml', 'application/xml']) {
+          assert.equal(content[type].schema.type, 'string', `${path} ${type}`);
+          for (const [name, example] of Object.entries<any>(content[type].examples)) assert.match(example.value, /^<xml>[\s\S]*<\/xml>$/, `${path} ${type} example ${name}`);
+        }
+        for (const example of Object.values<any>(content['application/json'].examples)) assert.equal(typeof example.value, 'object');
+      }
+    });
+
     test('GET /health: 200 and 503 have schemas', () => {
       const responses = doc.paths['/health'].get.responses;
       const ok = resolve(doc, responses['200'].content['application/json'].schema);

@@ -6,6 +6,7 @@ import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Public } from '../auth/decorators/public.decorator';
 import { LOGIN_RATE_LIMITED } from '../common/http/login-rate-limit';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
+import { NO_STORE_HEADERS } from '../common/swagger/no-store-headers';
 import { LoginResponse } from './dto/login.response';
 import { PhoneNumberRequest } from './dto/phone-number.request';
 import { PhoneNumberResponse, SessionStatusResponse } from './dto/phone-number.response';
@@ -36,7 +37,7 @@ export class WechatController {
       'Exchanges the code with WeChat (jscode2session) for the mini program `appId`, verifies `signature` over `rawData`, decrypts `encryptedData`, creates or updates the user and returns a bearer token of that mini program. ' +
       'A first login in another mini program whose unionid is already known adds an identity to that user. The session_key stays on the server.',
   })
-  @ApiOkResponse({ type: LoginResponse })
+  @ApiOkResponse({ type: LoginResponse, headers: NO_STORE_HEADERS })
   @ApiErrorResponses(
     'VALIDATION_FAILED',
     'DECRYPT_FAILED',
@@ -82,7 +83,7 @@ export class WechatController {
       },
     },
   })
-  @ApiOkResponse({ type: PhoneNumberResponse })
+  @ApiOkResponse({ type: PhoneNumberResponse, headers: NO_STORE_HEADERS })
   @ApiErrorResponses(
     'VALIDATION_FAILED',
     'PHONE_CODE_INVALID',

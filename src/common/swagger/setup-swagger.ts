@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { documentBodyContent } from './api-body-content.decorator';
 import { documentPublicOperations } from './api-public.decorator';
 import { documentBodyErrors } from './document-body-errors';
 import { ErrorResponse } from './error-response.dto';
@@ -36,6 +37,7 @@ export function setupSwagger(app: INestApplication, { sandbox, enabled }: { sand
   delete config.servers;
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponse] });
   documentPublicOperations(document);
+  documentBodyContent(document);
   documentBodyErrors(document);
   SwaggerModule.setup(DOCS_PATH.slice(1), app, document, {
     jsonDocumentUrl: `${DOCS_PATH.slice(1)}-json`,

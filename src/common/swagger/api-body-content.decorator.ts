@@ -1,0 +1,21 @@
+import { ApiExtension, type OpenAPIObject, type OperationObject, type RequestBodyObject } from '@nestjs/swagger';
+
+/** The mark ApiBodyContent leaves on an operation; setupSwagger makes it the operation's requestBody. */
+const BODY_MARK = 'x-request-body';
+
+/**
+ * A request body documented per media type: ApiBody gives every consumed media type the same
+ * schema and examples, which is wrong for a route that takes XML text and JSON alike.
+ */
+export const ApiBodyContent = (body: RequestBodyObject) => ApiExtension(BODY_MARK, body);
+
+/** Replaces the requestBody of each operation marked by ApiBodyContent with the documented one. */
+export function documentBodyContent(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as (OperationObject & Record<string, unknown>)[]) {
+      if (typeof operation !== 'object' || !operation || !(BODY_MARK in operation)) continue;
+      operation.requestBody = operation[BODY_MARK] as RequestBodyObject;
+      delete operation[BODY_MARK];
+    }
+  }
+}

@@ -106,6 +106,21 @@ describe('avatar upload, image and text checks', () => {
     );
   const imagesOf = async (userId: number) => (await app.db.query<{ id: string }>('SELECT id FROM avatar_image WHERE user_id = $1', [userId])).map((r) => r.id);
 
+  test("every answer that carries the owner's User (mobile number included) tells caches not to keep it", async () => {
+    const user = await newUser();
+    const answers: [string, HttpAnswer, number][] = [
+      ['GET /users/me', await app.request('GET', '/users/me', { token: user.token }), 200],
+      ['PATCH /users/me', await app.request('PATCH', '/users/me', { token: user.token, body: { city: 'Hangzhou' } }), 200],
+      ['POST /users/me/avatar', await upload(user.token, await image('png')), 202],
+      ['PUT /users/me/avatar', await upload(user.token, await image('jpeg'), { method: 'PUT', type: 'image/jpeg' }), 202],
+    ];
+    for (const [name, res, status] of answers) {
+      assert.equal(res.status, status, `${name}: ${res.text}`);
+      assert.equal(res.headers.get('cache-control'), 'no-store', name);
+    }
+    await settled(user.token);
+  });
+
   describe('PUT|POST /users/me/avatar', () => {
     test('wx.uploadFile (POST) → 202 pending, the image check gets its URL, the pass verdict makes it the avatar', async () => {
       const user = await newUser();

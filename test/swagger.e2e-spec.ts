@@ -331,7 +331,7 @@ describe('OpenAPI documentation in sandbox mode (no WeChat credentials)', () => 
       for (const status of ['404', '503']) assert.deepEqual(Object.keys(responses[status].content), ['application/json'], status);
     });
 
-    test('response headers: Retry-After on the login 429, ETag and Cache-Control on the avatar, no-store on the login and phone answers', () => {
+    test('response headers: Retry-After on the login 429, ETag and Cache-Control on the avatar, no-store on every answer with a token, a phone number or the User', () => {
       assert.ok(doc.paths['/wechat/login'].post.responses['429'].headers?.['Retry-After'], 'login 429 lacks Retry-After');
       for (const status of ['200', '304']) {
         const headers = doc.paths['/avatars/{id}'].get.responses[status].headers ?? {};
@@ -340,6 +340,10 @@ describe('OpenAPI documentation in sandbox mode (no WeChat credentials)', () => 
       for (const [method, path, status] of [
         ['post', '/wechat/login', '200'],
         ['post', '/wechat/phone', '200'],
+        ['get', '/users/me', '200'],
+        ['patch', '/users/me', '200'],
+        ['put', '/users/me/avatar', '202'],
+        ['post', '/users/me/avatar', '202'],
       ]) {
         const header = doc.paths[path][method].responses[status].headers?.['Cache-Control'];
         assert.deepEqual(header?.schema?.enum, ['no-store'], `${method.toUpperCase()} ${path} ${status}: ${JSON.stringify(header)}`);

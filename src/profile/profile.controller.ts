@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Header, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
@@ -6,6 +6,7 @@ import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { AvatarUploadsOffError } from '../avatars/avatar.errors';
 import { readAvatarUpload } from '../avatars/avatar-upload';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
+import { NO_STORE_HEADERS } from '../common/swagger/no-store-headers';
 import { InjectAvatarSettings } from '../config/config.module';
 import type { AvatarSettings } from '../config/profile-settings';
 import { UpdateUserDto } from '../users/dto/update-user.dto';
@@ -23,10 +24,12 @@ const UPLOAD_DESCRIPTION =
 const AvatarUpload = (summary: string) =>
   applyDecorators(
     HttpCode(202),
+    // The owner's full profile, mobile number included: no cache may keep it.
+    Header('cache-control', 'no-store'),
     ApiOperation({ summary, description: UPLOAD_DESCRIPTION }),
     ApiConsumes('multipart/form-data'),
     ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'JPEG, PNG, WebP or GIF' } } } }),
-    ApiAcceptedResponse({ type: UserDto, description: 'Stored and sent to the image check: `avatarPending: true`' }),
+    ApiAcceptedResponse({ type: UserDto, description: 'Stored and sent to the image check: `avatarPending: true`', headers: NO_STORE_HEADERS }),
     ApiErrorResponses(
       'VALIDATION_FAILED',
       'INVALID_IMAGE',
@@ -50,6 +53,8 @@ export class ProfileController {
   ) {}
 
   @Patch()
+  // As GET /users/me: the owner's full profile.
+  @Header('cache-control', 'no-store')
   @ApiOperation({
     summary: 'Update the profile',
     description:
@@ -58,7 +63,7 @@ export class ProfileController {
   })
   // No body at all is no change: the body is optional.
   @ApiBody({ type: UpdateUserDto, required: false })
-  @ApiOkResponse({ type: UserDto })
+  @ApiOkResponse({ type: UserDto, headers: NO_STORE_HEADERS })
   @ApiErrorResponses('VALIDATION_FAILED', 'CONTENT_RISKY', 'UNAUTHORIZED', 'WECHAT_RATE_LIMITED', 'WECHAT_UNAVAILABLE', 'SERVICE_UNAVAILABLE')
   update(@CurrentUser() caller: AuthenticatedUser, @Body() body: UpdateUserDto): Promise<UserDto> {
     return this.profile.update(caller, body);

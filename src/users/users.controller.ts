@@ -1,8 +1,9 @@
-import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { ApiErrorResponses } from '../common/swagger/api-error-responses.decorator';
+import { NO_STORE_HEADERS } from '../common/swagger/no-store-headers';
 import { NoBody } from '../common/validation/no-body.decorator';
 import { MobileVault } from '../data-protection/mobile-vault';
 import { UserDto } from './dto/user.dto';
@@ -18,8 +19,10 @@ export class UsersController {
   ) {}
 
   @Get()
+  // The owner's full profile, mobile number included: no cache may keep it.
+  @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'The current user' })
-  @ApiOkResponse({ type: UserDto })
+  @ApiOkResponse({ type: UserDto, headers: NO_STORE_HEADERS })
   @ApiErrorResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE')
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserDto> {
     // The guard read the user for this request's token check: no second read.

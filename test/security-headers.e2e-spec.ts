@@ -151,6 +151,15 @@ describe('CORS_ORIGINS and DOCS_ENABLED=false', () => {
     assert.equal(login.headers.get('access-control-allow-origin'), ops);
   });
 
+  test('a listed origin may read Retry-After (a 429) and ETag (an avatar) from script; other origins get no CORS header', async () => {
+    const exposed = (a: HttpAnswer) => (a.headers.get('access-control-expose-headers') ?? '').split(',').map((h) => h.trim().toLowerCase());
+    const login = await app.request('POST', '/wechat/login', { body: { code: 1 }, headers: { origin: ops } });
+    assert.deepEqual(exposed(login).sort(), ['etag', 'retry-after']);
+    const avatar = await app.request('GET', '/avatars/q7ZJxg3kA4V0c1mQ9yH2bw', { headers: { origin: admin } });
+    assert.deepEqual(exposed(avatar).sort(), ['etag', 'retry-after']);
+    assertNoCors(await app.request('POST', '/wechat/login', { body: { code: 1 }, headers: { origin: 'https://evil.example' } }));
+  });
+
   test('/docs and /docs-json are unknown routes', async () => {
     assertNotFound(await app.request('GET', '/docs'));
     assertNotFound(await app.request('GET', '/docs-json'));

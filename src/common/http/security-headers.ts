@@ -78,6 +78,8 @@ async function registerCors(app: NestFastifyApplication, corsOrigins: string[]):
   const common: FastifyCorsOptions = {
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type'],
+    // Beyond the CORS-safelisted ones, what a browser client needs to read: when to retry a 429, an avatar's tag.
+    exposedHeaders: ['Retry-After', 'ETag'],
     // Bearer tokens, not cookies.
     credentials: false,
     maxAge: 600,

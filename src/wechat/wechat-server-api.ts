@@ -7,7 +7,8 @@ import { WechatAccessTokenRejectedError } from './wechat.errors';
  * WeChat server APIs that take `access_token`: attaches the token of the given mini program,
  * decodes errcodes into typed errors (via WechatApiClient), and on a rejected token refreshes it
  * once and retries once. A new API is one method on top of `call`, e.g.
- *   `this.serverApi.call(caller.appId, { method: 'POST', path: '/wxa/getwxacodeunlimit', body: { scene } })`.
+ *   `this.serverApi.call(caller.appId, { method: 'POST', path: '/wxa/generatescheme', body: { jump_wxa: { path }, expire_type: 1, expire_interval: 30 } })`
+ * (JSON answers only: an API that answers an image, such as getwxacodeunlimit, is not JSON to WechatApiClient).
  */
 @Injectable()
 export class WechatServerApi {

@@ -252,17 +252,23 @@ describe('revocation survives Redis losing or rolling back a value', { skip: RED
     await app?.close();
   });
 
-  test('Redis restored from an older snapshot (the cached user goes back to version 0): the logged-out token stays 401', async () => {
+  /** A new user's token, and its cached user in Redis as it is before any logout. */
+  async function cachedUser(): Promise<{ token: string; key: string; snapshot: string }> {
     const login = await app.login({ openId: newOpenId() }, 'code');
     const { token, user } = login.body;
     assert.equal((await app.request('GET', '/users/me', { token })).status, 200);
     const key = `wxlogin:v:${databaseIdentity(app.db.url)}:u2:${user.id}`;
     const snapshot = await redis.get(key);
     assert.ok(snapshot, 'the user is cached in Redis');
+    return { token, key, snapshot };
+  }
+
+  test('Redis restored from an older snapshot (the cached user goes back to version 0): the logged-out token stays 401', async () => {
+    const { token, key, snapshot } = await cachedUser();
     assert.equal((await app.request('POST', '/auth/logout', { token })).status, 204);
     assert.notEqual(await redis.get(key), snapshot, 'the logout raised the cached version');
     // The older snapshot comes back, exactly as it was before the logout.
-    await redis.set(key, snapshot!, { expiration: { type: 'PX', value: 600_000 } });
+    await redis.set(key, snapshot, { expiration: { type: 'PX', value: 600_000 } });
     assert.equal((await app.request('GET', '/users/me', { token })).status, 401);
     await redis.del(key);
     assert.equal((await app.request('GET', '/users/me', { token })).status, 401, 'a lost value is read again from the database');
@@ -272,16 +278,11 @@ describe('revocation survives Redis losing or rolling back a value', { skip: RED
     const other = await startTestApp({ db: app.db, env: { REDIS_URL: REDIS_URL!, WECHAT_API_BASE_URL: app.wechatUrl } });
     const polls = app.running.app.get(TokenRevocations);
     try {
-      const login = await app.login({ openId: newOpenId() }, 'code');
-      const { token, user } = login.body;
-      assert.equal((await app.request('GET', '/users/me', { token })).status, 200);
-      const key = `wxlogin:v:${databaseIdentity(app.db.url)}:u2:${user.id}`;
-      const snapshot = await redis.get(key);
-      assert.ok(snapshot, 'the user is cached in Redis');
+      const { token, key, snapshot } = await cachedUser();
       // This instance stops polling: only the database's notification can tell it.
       polls.onModuleDestroy();
       assert.equal((await other.request('POST', '/auth/logout', { token })).status, 204);
-      await redis.set(key, snapshot!, { expiration: { type: 'PX', value: 600_000 } });
+      await redis.set(key, snapshot, { expiration: { type: 'PX', value: 600_000 } });
       assert.ok(await eventually(async () => (await app.request('GET', '/users/me', { token })).status === 401, 5000), 'the revoked token is refused');
       assert.equal(await redis.get(key), snapshot, 'although Redis still holds the version from before the logout');
     } finally {

@@ -5,8 +5,7 @@ import { HealthCheckService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/decorators/public.decorator';
 import { POLLED_ROUTE } from '../common/http/request-logging';
-import { CacheHealthIndicator } from './cache.health';
-import { DatabaseHealthIndicator } from './database.health';
+import { DependencyHealth } from './dependency-health';
 
 /** Load balancers poll health often: one real check per second at most, shared by every caller. */
 const CHECK_INTERVAL_MS = 1000;
@@ -24,8 +23,7 @@ export class HealthController {
 
   constructor(
     private readonly health: HealthCheckService,
-    private readonly db: DatabaseHealthIndicator,
-    private readonly cache: CacheHealthIndicator,
+    private readonly dependencies: DependencyHealth,
   ) {}
 
   @Get()
@@ -74,7 +72,7 @@ export class HealthController {
 
   private async run(): Promise<HealthAnswer> {
     try {
-      const result = await this.health.check([() => this.db.isHealthy('database'), () => this.cache.isHealthy('cache')]);
+      const result = await this.health.check([() => this.dependencies.database(), () => this.dependencies.cache()]);
       return { status: 200, body: { status: result.status, info: result.info } };
     } catch (err) {
       const details = (err as { getResponse?: () => { error?: object } }).getResponse?.();

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { CacheHealthIndicator } from './cache.health';
-import { DatabaseHealthIndicator } from './database.health';
+import { DependencyHealth } from './dependency-health';
 import { HealthController } from './health.controller';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [CacheHealthIndicator, DatabaseHealthIndicator],
+  providers: [DependencyHealth],
 })
 export class HealthModule {}

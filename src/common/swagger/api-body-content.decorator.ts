@@ -1,4 +1,5 @@
-import { ApiExtension, type OpenAPIObject, type OperationObject, type RequestBodyObject } from '@nestjs/swagger';
+import { ApiExtension, type OpenAPIObject, type RequestBodyObject } from '@nestjs/swagger';
+import { applyOperationMarks } from './operation-marks';
 
 /** The mark ApiBodyContent leaves on an operation; setupSwagger makes it the operation's requestBody. */
 const BODY_MARK = 'x-request-body';
@@ -11,11 +12,5 @@ export const ApiBodyContent = (body: RequestBodyObject) => ApiExtension(BODY_MAR
 
 /** Replaces the requestBody of each operation marked by ApiBodyContent with the documented one. */
 export function documentBodyContent(document: OpenAPIObject): void {
-  for (const item of Object.values(document.paths)) {
-    for (const operation of Object.values(item) as (OperationObject & Record<string, unknown>)[]) {
-      if (typeof operation !== 'object' || !operation || !(BODY_MARK in operation)) continue;
-      operation.requestBody = operation[BODY_MARK] as RequestBodyObject;
-      delete operation[BODY_MARK];
-    }
-  }
+  applyOperationMarks<RequestBodyObject>(document, BODY_MARK, (operation, body) => (operation.requestBody = body));
 }

@@ -1,4 +1,5 @@
-import { ApiExtension, type OpenAPIObject, type OperationObject } from '@nestjs/swagger';
+import { ApiExtension, type OpenAPIObject } from '@nestjs/swagger';
+import { applyOperationMarks } from './operation-marks';
 
 /** The mark ApiPublic leaves on an operation; setupSwagger replaces it with `security: []`. */
 const PUBLIC_MARK = 'x-public';
@@ -12,11 +13,5 @@ export const ApiPublic = () => ApiExtension(PUBLIC_MARK, true);
 
 /** Turns every ApiPublic mark of the document into `security: []`. */
 export function documentPublicOperations(document: OpenAPIObject): void {
-  for (const item of Object.values(document.paths)) {
-    for (const operation of Object.values(item) as (OperationObject & Record<string, unknown>)[]) {
-      if (typeof operation !== 'object' || !operation || !(PUBLIC_MARK in operation)) continue;
-      delete operation[PUBLIC_MARK];
-      operation.security = [];
-    }
-  }
+  applyOperationMarks(document, PUBLIC_MARK, (operation) => (operation.security = []));
 }

@@ -50,6 +50,11 @@ describe('migrations', () => {
     await db?.drop();
   });
 
+  test('a first start on an empty database logs no warning: nothing reads a table before the migrations made it', () => {
+    const warnings = app.logLines.filter((line) => (JSON.parse(line) as { level: number }).level >= 40);
+    assert.deepEqual(warnings, []);
+  });
+
   test('a fresh database ends with exactly the contract columns, types and indexes', async () => {
     const { columns, indexes, constraints } = await schemaOf(db);
     assert.deepEqual(Object.fromEntries(columns.map((c) => [c.column_name, { type: c.data_type, nullable: c.is_nullable }])), EXPECTED_COLUMNS);

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Client } from 'pg';
 
 const RECONNECT_MS = 2000;
@@ -22,7 +22,7 @@ export type NotificationHandler = (payload: string | undefined) => void;
  * two heartbeats.
  */
 @Injectable()
-export class DatabaseNotifications implements OnModuleInit, OnModuleDestroy {
+export class DatabaseNotifications implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DatabaseNotifications.name);
   private readonly handlers = new Map<string, NotificationHandler[]>();
   private client?: Client;
@@ -39,7 +39,8 @@ export class DatabaseNotifications implements OnModuleInit, OnModuleDestroy {
     this.handlers.set(channel, [...(this.handlers.get(channel) ?? []), handler]);
   }
 
-  async onModuleInit(): Promise<void> {
+  /** Once the migrations have run: a handler may read what the notifications are about. */
+  async onApplicationBootstrap(): Promise<void> {
     if (this.handlers.size > 0) await this.connect();
   }
 

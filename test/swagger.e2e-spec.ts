@@ -227,6 +227,14 @@ describe('OpenAPI documentation (credentials configured: no sandbox)', () => {
     assert.ok(codes('400').includes('DECRYPT_FAILED'));
   });
 
+  test("the login's documented 400 example is the answer a too-long code really gets", async () => {
+    const example = doc.paths['/wechat/login'].post.responses['400'].content['application/json'].example;
+    const res = await app.request('POST', '/wechat/login', { body: { code: 'c'.repeat(129) } });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.body, example);
+    assert.equal(doc.components.schemas?.ErrorResponse.properties.message.example, example.message);
+  });
+
   test('guarded operations document their 401', () => {
     for (const [method, path] of [
       ['get', '/users/me'],

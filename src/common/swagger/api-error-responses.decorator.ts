@@ -4,7 +4,7 @@ import { ERROR_STATUS, type ErrorCode } from '../errors/app-error';
 import { ErrorResponse } from './error-response.dto';
 
 const EXAMPLE_MESSAGES: Partial<Record<ErrorCode, string>> = {
-  VALIDATION_FAILED: 'code must be shorter than or equal to 128 characters',
+  VALIDATION_FAILED: 'code must be at most 128 characters',
   WECHAT_CODE_INVALID: 'WeChat rejected the login code (errcode 40163)',
   PHONE_CODE_INVALID: 'WeChat rejected the phone code (errcode 40029)',
   UNAUTHORIZED: 'Missing or invalid bearer token',

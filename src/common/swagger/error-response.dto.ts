@@ -11,6 +11,6 @@ export class ErrorResponse implements ErrorBody {
   @ApiProperty({ enum: Object.keys(ERROR_STATUS), description: 'What went wrong, stable and machine-readable; each route lists the codes it can answer', example: 'VALIDATION_FAILED' })
   code: ErrorCode;
 
-  @ApiProperty({ description: 'A human-readable explanation, for logs and developers (wording may change)', example: 'code must be shorter than or equal to 128 characters' })
+  @ApiProperty({ description: 'A human-readable explanation, for logs and developers (wording may change)', example: 'code must be at most 128 characters' })
   message: string;
 }

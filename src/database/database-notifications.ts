@@ -60,7 +60,7 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnModuleDe
       clearInterval(this.heartbeat);
       this.live = false;
       this.client = undefined;
-      this.emitAll(undefined);
+      this.emitMissed();
       client.end().catch(() => undefined);
       if (!this.stopped) this.timer = setTimeout(() => void this.connect(), RECONNECT_MS);
     };
@@ -75,7 +75,7 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnModuleDe
       for (const channel of this.handlers.keys()) await client.query(`LISTEN ${channel}`);
       if (this.client !== client) return;
       // Anything notified while we were not listening is unknown.
-      this.emitAll(undefined);
+      this.emitMissed();
       this.live = true;
       const lost = (err: Error) => {
         if (this.client === client) this.logger.warn({ reason: err.message }, 'database notifications lost their connection: reconnecting');
@@ -88,7 +88,8 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnModuleDe
     }
   }
 
-  private emitAll(payload: undefined): void {
-    for (const handlers of this.handlers.values()) for (const handler of handlers) handler(payload);
+  /** Tells every handler that notifications may have been missed. */
+  private emitMissed(): void {
+    for (const handlers of this.handlers.values()) for (const handler of handlers) handler(undefined);
   }
 }

@@ -31,7 +31,7 @@ export class DatabaseModule {
             logging: false,
             retryAttempts: 3,
             retryDelay: 1000,
-            // Migrations and the health check only: two connections, so the migration lock can hold
+            // Migrations only: two connections, so the migration lock can hold
             // one while the migrations run on the other, whatever DATABASE_POOL_SIZE says. No
             // statement timeout here: a migration on a large table may rightly take long.
             extra: { max: 2, connectionTimeoutMillis: 3000, idleTimeoutMillis: 10_000, keepAlive: true },

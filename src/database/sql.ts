@@ -29,7 +29,7 @@ class TransactionSql implements SqlExecutor {
 
 /**
  * Plain SQL on a pg pool of the application's own (documented `pg` API). Repositories use it for
- * their statements; TypeORM keeps its own small pool for migrations and the health check.
+ * their statements; TypeORM keeps its own small pool for migrations.
  * Every connection has `statement_timeout` set, so no request waits on a lock or a slow query longer
  * than that, the same `query_timeout` on the client's side, so a server that falls silent cannot hold
  * a request either, and TCP keepalive.
